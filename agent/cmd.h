@@ -1,0 +1,42 @@
+/*
+ * The subcommands.  Each takes argc/argv starting at its own name, parses its
+ * own options (getopt_long) and returns the process exit status; only main.c
+ * calls exit().
+ */
+#ifndef NIXPULL_CMD_H
+#define NIXPULL_CMD_H
+
+/* Exit statuses (sysexits(3) where one fits). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,	/* the cycle or the check failed */
+	EXIT_USAGE = 2,
+	EXIT_UNAVAILABLE = 69,	/* EX_UNAVAILABLE: another agent holds the lock */
+	EXIT_SOFTWARE = 70,	/* EX_SOFTWARE: not implemented yet */
+	EXIT_CONFIG = 78,	/* EX_CONFIG */
+};
+
+struct cmd {
+	const char	*name;
+	const char	*synopsis;	/* after "nixpull NAME " */
+	const char	*summary;
+	int		(*fn)(int argc, char **argv);
+};
+
+/* Loads the config named by -c / $NIXPULL_CONFIG, printing errors and
+ * warnings; returns 0 or EXIT_CONFIG. */
+struct config;
+int	cmd_load_config(struct config *cfg, const char *opt_path);
+/* Prints "usage: nixpull NAME SYNOPSIS" and the summary to fp. */
+void	cmd_usage(const char *name, int to_stderr);
+/* -v/-q handling shared by every subcommand. */
+void	cmd_verbosity(int delta);
+
+int	cmd_run(int argc, char **argv);
+int	cmd_once(int argc, char **argv);
+int	cmd_check_config(int argc, char **argv);
+int	cmd_verify(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+int	cmd_fleet(int argc, char **argv);
+
+#endif

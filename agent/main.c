@@ -1,0 +1,125 @@
+/*
+ * nixpull: a pull-based deployment agent for NixOS and nix-darwin.
+ * This file only dispatches to the subcommands and decides the exit status.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+
+static const struct cmd cmds[] = {
+	{ "run", "[-c config] [-v|-q]",
+	  "the daemon: poll, deploy what is signed, report; repeat", cmd_run },
+	{ "once", "[-c config] [-v|-q]",
+	  "one cycle; exit 0 when the host runs the newest signed revision",
+	  cmd_once },
+	{ "check-config", "[-c config]",
+	  "validate and print the effective configuration",
+	  cmd_check_config },
+	{ "verify",
+	  "[-c config] [--repo PATH] [--allowed-signers FILE] "
+	  "[--revoked-keys FILE] REV",
+	  "which key signed REV, and would it be deployed", cmd_verify },
+	{ "status", "[-c config] [--json]",
+	  "this host's last status", cmd_status },
+	{ "fleet", "DIR|URL [--json] [--stale DURATION]",
+	  "a table of every host's status file", cmd_fleet },
+};
+
+static const struct cmd *
+cmd_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+void
+cmd_usage(const char *name, int to_stderr)
+{
+	FILE *fp = to_stderr ? stderr : stdout;
+	const struct cmd *c = cmd_find(name);
+
+	if (c == NULL)
+		return;
+	fprintf(fp, "usage: nixpull %s %s\n\n  %s\n", c->name, c->synopsis,
+	    c->summary);
+	fprintf(fp, "\n  -c, --config FILE  config file (default $NIXPULL_CONFIG"
+	    " or %s)\n  -v, --verbose      more output\n"
+	    "  -q, --quiet        errors only\n  -h, --help         this help\n",
+	    CONFIG_DEFAULT_PATH);
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: nixpull [--version] [--help] COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(fp, "  %-13s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(fp, "\n'nixpull COMMAND --help' for a command's options.\n"
+	    "Exit status: 0 ok, 1 failed, 2 usage, 69 locked, "
+	    "78 config error.\n");
+}
+
+void
+cmd_verbosity(int delta)
+{
+	int level = log_getlevel() + delta;
+
+	if (level < LOG_LVL_QUIET)
+		level = LOG_LVL_QUIET;
+	log_setlevel(level);
+}
+
+int
+cmd_load_config(struct config *cfg, const char *opt_path)
+{
+	struct strvec errors = STRVEC_INIT, warnings = STRVEC_INIT;
+	const char *path = config_path(opt_path);
+	int r;
+
+	r = config_load(cfg, path, &errors, &warnings);
+	for (size_t i = 0; i < warnings.n; i++)
+		log_warnx("%s", warnings.v[i]);
+	for (size_t i = 0; i < errors.n; i++)
+		fprintf(stderr, "%s\n", errors.v[i]);
+	strvec_clear(&errors);
+	strvec_clear(&warnings);
+	return r == 0 ? EXIT_OK : EXIT_CONFIG;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	log_init("nixpull", LOG_LVL_INFO);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("nixpull %s\n", NIXPULL_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && cmd_find(argv[2])) {
+			cmd_usage(argv[2], 0);
+			return EXIT_OK;
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if ((c = cmd_find(argv[1])) == NULL) {
+		fprintf(stderr, "nixpull: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,111 @@
+/*
+ * /etc/nixpull/config.yaml, parsed with libyaml into a plain struct with the
+ * defaults filled in.  Durations are kept in milliseconds, sizes in bytes.
+ * Strings are malloc'd and owned by the struct; NULL means "not set".
+ */
+#ifndef NIXPULL_CONFIG_H
+#define NIXPULL_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/nixpull/config.yaml"
+#define CONFIG_AUTO		(-1)	/* max_jobs / cores: let the tuner pick */
+
+enum build_profile { PROFILE_WORKSTATION, PROFILE_SERVER };
+enum on_battery { ON_BATTERY_DEFER, ON_BATTERY_BUILD };
+enum activate_mode { MODE_SWITCH, MODE_BOOT, MODE_TEST, MODE_NONE };
+
+struct health_check {
+	struct strvec	argv;		/* a YAML string split on blanks, or a list */
+	uint64_t	timeout_ms;	/* default activate.check_timeout */
+};
+
+struct config {
+	char		*path;		/* the file it was read from */
+	char		*host;		/* default: gethostname() up to the first '.' */
+	char		*state_dir;	/* default /var/lib/nixpull */
+
+	struct {
+		char		*url;		/* required */
+		char		*ref;		/* default "main"; a branch or "refs/..." */
+		char		*ssh_key;	/* secret: path only */
+		char		*token_file;	/* secret: path only */
+		char		*ca_file;
+		char		*known_hosts;	/* default: /etc/ssh/ssh_known_hosts + ~root */
+		uint64_t	 max_fetch_size;	/* default 512 MiB */
+		uint64_t	 connect_timeout_ms;	/* default 30s */
+		uint64_t	 timeout_ms;		/* default 10m, whole poll or fetch */
+	} repo;
+
+	struct {
+		char		*allowed_signers;	/* required */
+		char		*revoked_keys;
+		unsigned	 max_walk;	/* default 1000 */
+		unsigned	 threshold;	/* default 1 */
+		uint64_t	 max_age_ms;	/* 0: no freeze detection (default) */
+	} trust;
+
+	struct {
+		uint64_t	 interval_ms;	/* default 5m */
+		uint64_t	 jitter_ms;	/* default 1m */
+	} poll;
+
+	struct {
+		enum build_profile profile;	/* default workstation */
+		int		 max_jobs;	/* CONFIG_AUTO or >= 1 */
+		int		 cores;		/* CONFIG_AUTO or >= 0 (0: all) */
+		uint64_t	 timeout_ms;	/* default 2h */
+		enum on_battery	 on_battery;	/* default defer */
+		uint64_t	 mem_per_job;	/* default 2 GiB */
+		uint64_t	 min_free_disk;	/* default 5 GiB */
+		char		*attribute;	/* default: per OS, see DESIGN.md */
+	} build;
+
+	struct {
+		enum activate_mode mode;	/* default switch */
+		struct health_check *checks;
+		size_t		 nchecks;
+		uint64_t	 check_timeout_ms;	/* default 5m */
+		bool		 rollback;	/* default true */
+		char		*command;	/* default nixos-rebuild / darwin-rebuild */
+		char		*current_system;	/* default /run/current-system */
+		uint64_t	 timeout_ms;	/* default 1h */
+	} activate;
+
+	struct {
+		char		*url;		/* NULL: no remote report */
+		char		*token_file;	/* secret: path only */
+		char		*ca_file;
+		char		*prometheus_textfile;
+		uint64_t	 timeout_ms;	/* default 30s */
+	} report;
+};
+
+/*
+ * Loads path into cfg (which it initialises).  On failure returns -1 and
+ * appends one "file:line:col: what" line per problem to errors; cfg is then
+ * released.  Warnings (e.g. a world-readable secret) go to warnings either
+ * way.  A missing file is an error too.
+ */
+int	config_load(struct config *cfg, const char *path, struct strvec *errors,
+	    struct strvec *warnings);
+/* Same, from memory; name is used in messages. */
+int	config_parse(struct config *cfg, const char *name, const char *text,
+	    size_t len, struct strvec *errors, struct strvec *warnings);
+/* Defaults only (no file): what check-config shows for unset keys. */
+void	config_defaults(struct config *cfg);
+void	config_release(struct config *cfg);
+/* The effective config as YAML, defaults filled in; secrets as paths. */
+void	config_print(const struct config *cfg, FILE *fp);
+/* -c FILE, else $NIXPULL_CONFIG, else CONFIG_DEFAULT_PATH. */
+const char *config_path(const char *opt);
+
+const char *config_mode_name(enum activate_mode m);
+const char *config_profile_name(enum build_profile p);
+
+#endif

@@ -1,0 +1,20 @@
+/* Size limits, in one place.  Untrusted input never grows past these. */
+#ifndef NIXPULL_LIMITS_H
+#define NIXPULL_LIMITS_H
+
+#define MAX_CONFIG_SIZE		(1024 * 1024)	/* config.yaml */
+#define MAX_CONFIG_DEPTH	8		/* YAML nesting */
+#define MAX_HEALTH_CHECKS	32
+#define MAX_ARGV		64		/* words in one health check */
+#define MAX_ERROR		1024		/* one error message */
+
+#define MAX_SIGNERS_SIZE	(4 * 1024 * 1024) /* allowed_signers file */
+#define MAX_SIGNERS_LINE	8192
+#define MAX_ARMOR_SIZE		(64 * 1024)	/* armored SSH signature */
+#define MAX_SIG_BLOB		(48 * 1024)	/* decoded SSHSIG blob */
+#define MAX_OBJECT_SIZE		(16 * 1024 * 1024) /* commit or tag object */
+
+#define MAX_LOG_TAIL		4096		/* tail of a child's output */
+#define MAX_STATUS_SIZE		(1024 * 1024)	/* one status document */
+
+#endif
