@@ -7,6 +7,9 @@
 #define MAX_HEALTH_CHECKS	32
 #define MAX_ARGV		64		/* words in one health check */
 #define MAX_ERROR		1024		/* one error message */
+#define MAX_CONFIG_NODES	20000		/* YAML nodes in config.yaml */
+#define MAX_CONFIG_ERRORS	50		/* errors reported per config file */
+#define MAX_DURATION_MS		(3650ULL * 86400 * 1000) /* 10 years */
 
 #define MAX_SIGNERS_SIZE	(4 * 1024 * 1024) /* allowed_signers file */
 #define MAX_SIGNERS_LINE	8192
