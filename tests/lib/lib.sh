@@ -189,3 +189,9 @@ test_done() {
 	fi
 	exit 0
 }
+
+# Helpers for servers, signing keys and test flakes (harness).
+for _f in gitserver webdav signing nixflake; do
+	[ -f "$TESTLIB_DIR/$_f.sh" ] && . "$TESTLIB_DIR/$_f.sh"
+done
+unset _f
