@@ -1,0 +1,120 @@
+/*
+ * Release selection: which revision of the fetched ref may be deployed.
+ *
+ * From the tip, walk first-parent back (at most max_walk commits) to the
+ * newest commit that is trusted: signed by `threshold` distinct trusted
+ * keys, counting its own commit signature and the signed annotated tags
+ * under refs/tags/ that point at it (a tag counts only when its "tag"
+ * header equals its ref's short name; the same key twice counts once).
+ * Unsigned commits above it are simply not released yet.
+ *
+ * Anti-rollback: the candidate must equal or descend from the floor, which
+ * is the deployed revision on record, else (none on record) the running
+ * system's configurationRevision when it is present in the mirror, else
+ * nothing: trust on first use, flagged loudly in the result.  The walk
+ * stops at the floor: when nothing above it is trusted, the floor itself
+ * is the result (res->at_floor) and there is nothing new to deploy.
+ */
+#ifndef NIXPULL_SELECT_H
+#define NIXPULL_SELECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <git2.h>
+
+#include "allowed_signers.h"
+#include "err.h"
+#include "gitsig.h"
+#include "sshsig.h"
+
+struct select_opts {
+	const char		*ref;		/* tracked ref, for messages */
+	const git_oid		*deployed;	/* NULL: none on record */
+	const char		*system_rev;	/* running system's
+						   configurationRevision, or NULL */
+	const struct signers	*signers;
+	unsigned		 threshold;	/* k distinct keys; 0 is taken as 1 */
+	unsigned		 max_walk;	/* 0 is taken as 1000 */
+	uint64_t		 max_age_ms;	/* 0: no freeze detection */
+	time_t			 now;
+};
+
+enum select_outcome {
+	SELECT_OK,		/* res->oid may be deployed */
+	SELECT_NONE,		/* nothing trusted within max_walk commits */
+	SELECT_ROLLBACK,	/* candidate does not descend from the floor */
+	SELECT_ERROR,		/* repository trouble: see the error */
+};
+
+enum select_floor {
+	FLOOR_DEPLOYED,		/* the deployed revision on record */
+	FLOOR_SYSTEM,		/* the running system's configurationRevision */
+	FLOOR_NONE,		/* trust on first use */
+};
+
+struct select_result {
+	enum select_outcome	outcome;
+	git_oid			oid;		/* selected (SELECT_OK) or refused
+						   (SELECT_ROLLBACK) candidate */
+	char			rev[GIT_OID_HEXSZ + 1];	/* oid in hex, "" if none */
+	struct sig_info		signer;		/* the deciding signature */
+	unsigned		nkeys;		/* distinct trusted keys at it */
+	unsigned		ntags;		/* valid signed tags at it */
+	unsigned		skipped;	/* untrusted commits above it */
+	char			tip_why[MAX_ERROR]; /* why the tip is not trusted,
+						   "" when it is */
+	bool			tip_bad_signature; /* the tip carries a signature
+						   that was refused (tampered,
+						   unknown key, ...) */
+	bool			at_floor;	/* the walk reached the floor */
+	enum select_floor	floor;
+	char			floor_rev[GIT_OID_HEXSZ + 1];
+	bool			tofu;		/* floor == FLOOR_NONE */
+	bool			rollback;	/* outcome == SELECT_ROLLBACK */
+	bool			deployed_unknown; /* deployed rev not in mirror */
+	int64_t			commit_time;	/* committer time of the result */
+	bool			stale_release;	/* now - commit_time > max_age */
+	char			why[MAX_ERROR];	/* one line for the log/status */
+};
+
+/*
+ * Selects the release below tip in repo.  Returns 0 with res->outcome
+ * SELECT_OK, or -1 with res->outcome saying which refusal and e (and
+ * res->why) saying exactly why, naming both revisions for a rollback.
+ */
+int	 select_release(git_repository *repo, const git_oid *tip,
+	    const struct select_opts *o, struct select_result *res,
+	    struct err *e);
+
+/* What a single commit is worth: its signature plus the tags at it. */
+struct select_trust {
+	unsigned		nkeys;		/* distinct trusted keys */
+	unsigned		ntags;		/* valid signed tags at it */
+	struct gitsig_result	commit;		/* the commit's own signature */
+	struct sig_info		signer;		/* deciding signature, if any */
+	char			tags_why[MAX_ERROR]; /* last refused tag, if any */
+};
+
+/* Evaluates commit oid (loads refs/tags/ itself): 0, or -1 on error. */
+int	 select_trust_commit(git_repository *repo, const git_oid *oid,
+	    const struct signers *s, time_t now, struct select_trust *t,
+	    struct err *e);
+
+/*
+ * configurationRevision from `nixos-version --json` / `darwin-version
+ * --json` output: copies a full 40-hex revision into rev and returns 0;
+ * -1 when it is missing, null, or not a full clean revision ("...-dirty").
+ */
+int	 select_parse_version_json(const char *json, size_t len,
+	    char rev[GIT_OID_HEXSZ + 1]);
+
+/*
+ * The running system's revision as a floor: 0 with out set when rev is a
+ * full revision of a commit present in repo; -1 otherwise.
+ */
+int	 select_system_floor(git_repository *repo, const char *rev,
+	    git_oid *out);
+
+#endif
