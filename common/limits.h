@@ -21,5 +21,10 @@
 
 #define MAX_LOG_TAIL		4096		/* tail of a child's output */
 #define MAX_STATUS_SIZE		(1024 * 1024)	/* one status document */
+#define MAX_STATUS_HISTORY	50		/* attempts kept in history/ */
+#define MAX_REPORT_TRIES	5		/* one report_put, retries included */
+#define MAX_TOKEN_SIZE		4096		/* report.token_file */
+#define MAX_FLEET_FILES		100000		/* status files in one fleet view */
+#define MAX_LISTING_SIZE	(64 * 1024 * 1024) /* autoindex / PROPFIND body */
 
 #endif
