@@ -27,4 +27,8 @@
 #define MAX_FLEET_FILES		100000		/* status files in one fleet view */
 #define MAX_LISTING_SIZE	(64 * 1024 * 1024) /* autoindex / PROPFIND body */
 
+#define MAX_PLATFORM_FILE	(64 * 1024)	/* a /proc or /sys file, a probe's output */
+#define MAX_CPU_INDEX		65535		/* highest CPU number believed */
+#define MAX_POWER_SUPPLIES	64		/* entries of /sys/class/power_supply */
+
 #endif
