@@ -17,7 +17,7 @@
 #define MAX_SIG_BLOB		(48 * 1024)	/* decoded SSHSIG blob */
 #define MAX_OBJECT_SIZE		(16 * 1024 * 1024) /* commit or tag object */
 #define MAX_TAG_NAME		1024		/* "tag" header of a tag object */
-#define MAX_TAGS		100000		/* refs/tags/* looked at in one selection */
+#define MAX_TAGS		100000		/* tag refs looked at in one selection */
 
 #define MAX_LOG_TAIL		4096		/* tail of a child's output */
 #define MAX_STATUS_SIZE		(1024 * 1024)	/* one status document */
