@@ -54,4 +54,48 @@ int	 sshsig_verify(const struct signers *s, const char *armor,
 /* "good", "malformed", "bad-signature", "unknown-key", ... */
 const char *sig_status_name(enum sig_status st);
 
+/*
+ * Internal: shared by sshsig.c and allowed_signers.c.
+ */
+enum sshsig_keytype {
+	SSHSIG_KEY_OTHER,	/* parsed as far as its type name only */
+	SSHSIG_KEY_ED25519,
+	SSHSIG_KEY_SK_ED25519,
+};
+
+/* A public key blob, parsed in place (pointers into the blob). */
+struct sshsig_key {
+	enum sshsig_keytype	 type;
+	char			 type_name[48];	/* printable, truncated */
+	unsigned char		 pk[32];
+	const unsigned char	*app;		/* sk only: application */
+	size_t			 app_len;
+	const unsigned char	*blob;		/* the whole key blob */
+	size_t			 blob_len;
+};
+
+/*
+ * Parses a public key blob.  Unsupported key types succeed with type
+ * SSHSIG_KEY_OTHER; supported ones are checked completely (lengths, no
+ * trailing bytes).
+ */
+int	 sshsig_key_parse(struct sshsig_key *k, const unsigned char *blob,
+	    size_t len, struct err *e);
+/* "SHA256:" + unpadded base64 of SHA-256(blob), like ssh-keygen -l. */
+void	 sshsig_fingerprint(const unsigned char *blob, size_t len, char *out,
+	    size_t outsz);
+/* Is a key type name one OpenSSH knows (plain or certificate)? */
+int	 sshsig_keytype_known(const char *name);
+/*
+ * OpenSSH match_pattern_list(): 1 if s matches a positive pattern of the
+ * comma list and no negated one, -1 if a negated one matches, else 0.
+ */
+int	 sshsig_match_list(const char *s, const char *list);
+/*
+ * Decides whether the signing key k may sign for namespace ns at time now:
+ * fills info->status and info->principals; returns 0 when trusted.
+ */
+int	 signers_check(const struct signers *s, const struct sshsig_key *k,
+	    const char *ns, time_t now, struct sig_info *info, struct err *e);
+
 #endif
