@@ -93,6 +93,7 @@ struct select_trust {
 	unsigned		nkeys;		/* distinct trusted keys */
 	unsigned		ntags;		/* valid signed tags at it */
 	struct gitsig_result	commit;		/* the commit's own signature */
+	char			commit_why[MAX_ERROR]; /* why it is not good */
 	struct sig_info		signer;		/* deciding signature, if any */
 	char			tags_why[MAX_ERROR]; /* last refused tag, if any */
 };

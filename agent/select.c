@@ -1,0 +1,490 @@
+/*
+ * Release selection: the newest trusted commit on the first-parent line
+ * below the fetched tip, refused when it does not descend from the floor
+ * (see select.h).
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "log.h"
+#include "select.h"
+
+#define DEFAULT_MAX_WALK	1000
+
+struct tagref {
+	git_oid	 tag;
+	git_oid	 target;
+	char	*refname;
+};
+
+struct tagindex {
+	struct tagref	*v;
+	size_t		 n;
+	size_t		 alloc;
+};
+
+/* Distinct raw keys seen at one commit. */
+struct keyset {
+	unsigned char	(*k)[32];
+	size_t		  n;
+	size_t		  alloc;
+};
+
+/* snprintf that may truncate, for one-line messages. */
+static void __attribute__((format(printf, 3, 4)))
+line_set(char *out, size_t outsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, outsz, fmt, ap);
+	va_end(ap);
+}
+
+static void
+tags_release(struct tagindex *ti)
+{
+	for (size_t i = 0; i < ti->n; i++)
+		free(ti->v[i].refname);
+	free(ti->v);
+	memset(ti, 0, sizeof(*ti));
+}
+
+static const char *
+git_msg(void)
+{
+	const git_error *ge = git_error_last();
+
+	return ge && ge->message ? ge->message : "unknown error";
+}
+
+/* The commit a tag ref's tag object names, from its raw headers. */
+static int
+tag_target(git_odb *odb, const git_oid *oid, git_oid *target)
+{
+	struct gitsig_tag tag;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	size_t size;
+	int r = -1;
+
+	if (git_odb_read_header(&size, &type, odb, oid) != 0 ||
+	    type != GIT_OBJECT_TAG || size > MAX_OBJECT_SIZE ||
+	    git_odb_read(&obj, odb, oid) != 0)
+		goto out;
+	if (gitsig_parse_tag(git_odb_object_data(obj),
+	    git_odb_object_size(obj), &tag, NULL) == -1 ||
+	    strcmp(tag.type, "commit") != 0 ||
+	    strlen(tag.object) != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(target, tag.object) != 0)
+		goto out;
+	r = 0;
+ out:
+	git_odb_object_free(obj);
+	return r;
+}
+
+static void
+tags_push(struct tagindex *ti, const git_oid *tag, const git_oid *target,
+    const char *refname)
+{
+	if (ti->n == ti->alloc) {
+		ti->alloc = ti->alloc ? ti->alloc * 2 : 16;
+		ti->v = xreallocarray(ti->v, ti->alloc, sizeof(*ti->v));
+	}
+	ti->v[ti->n].tag = *tag;
+	ti->v[ti->n].target = *target;
+	ti->v[ti->n].refname = xstrdup(refname);
+	ti->n++;
+}
+
+/* Every refs/tags/ ref that points straight at an annotated commit tag. */
+static int
+tags_load(git_repository *repo, struct tagindex *ti, struct err *e)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_odb *odb = NULL;
+	git_oid target;
+	size_t seen = 0;
+	int r = -1, gr;
+
+	memset(ti, 0, sizeof(*ti));
+	if (git_repository_odb(&odb, repo) != 0 ||
+	    git_reference_iterator_new(&it, repo) != 0) {
+		err_set(e, "cannot list refs: %s", git_msg());
+		goto out;
+	}
+	while ((gr = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+
+		if (strncmp(name, "refs/tags/", 10) == 0 &&
+		    git_reference_type(ref) == GIT_REFERENCE_DIRECT) {
+			if (++seen > MAX_TAGS) {
+				log_warnx("more than %d tags: ignoring the "
+				    "rest", MAX_TAGS);
+				break;
+			}
+			if (tag_target(odb, git_reference_target(ref),
+			    &target) == 0)
+				tags_push(ti, git_reference_target(ref),
+				    &target, name);
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (gr != 0 && gr != GIT_ITEROVER && seen <= MAX_TAGS) {
+		err_set(e, "cannot list refs: %s", git_msg());
+		goto out;
+	}
+	r = 0;
+ out:
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	git_odb_free(odb);
+	if (r != 0)
+		tags_release(ti);
+	return r;
+}
+
+static void
+keys_add(struct keyset *ks, const unsigned char key[32])
+{
+	for (size_t i = 0; i < ks->n; i++)
+		if (memcmp(ks->k[i], key, 32) == 0)
+			return;
+	if (ks->n == ks->alloc) {
+		ks->alloc = ks->alloc ? ks->alloc * 2 : 4;
+		ks->k = xreallocarray(ks->k, ks->alloc, sizeof(*ks->k));
+	}
+	memcpy(ks->k[ks->n++], key, 32);
+}
+
+/* The commit's own signature, then the tags at it. */
+static int
+trust_eval(git_repository *repo, const struct tagindex *ti,
+    const git_oid *oid, const struct signers *s, time_t now,
+    struct select_trust *t, struct err *e)
+{
+	struct keyset ks = { NULL, 0, 0 };
+	struct gitsig_result tr;
+	struct err ce, te;
+	bool have_signer = false;
+	int r = -1;
+
+	memset(t, 0, sizeof(*t));
+	ce.msg[0] = '\0';
+	if (gitsig_verify_commit(repo, oid, s, now, &t->commit, &ce) != 0)
+		line_set(t->commit_why, sizeof(t->commit_why), "%s", ce.msg);
+	if (t->commit.outcome == GITSIG_GOOD) {
+		keys_add(&ks, t->commit.info.key);
+		t->signer = t->commit.info;
+		have_signer = true;
+	} else if (t->commit.outcome == GITSIG_ERROR) {
+		err_set(e, "%s", ce.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < ti->n; i++) {
+		if (!git_oid_equal(&ti->v[i].target, oid))
+			continue;
+		if (gitsig_verify_tag(repo, &ti->v[i].tag, ti->v[i].refname,
+		    s, now, &tr, &te) != 0) {
+			line_set(t->tags_why, sizeof(t->tags_why), "%s: %s",
+			    ti->v[i].refname, te.msg);
+			continue;
+		}
+		t->ntags++;
+		keys_add(&ks, tr.info.key);
+		if (!have_signer) {
+			t->signer = tr.info;
+			have_signer = true;
+		}
+	}
+	t->nkeys = ks.n;
+	r = 0;
+ out:
+	free(ks.k);
+	return r;
+}
+
+int
+select_trust_commit(git_repository *repo, const git_oid *oid,
+    const struct signers *s, time_t now, struct select_trust *t,
+    struct err *e)
+{
+	struct tagindex ti;
+	int r;
+
+	if (tags_load(repo, &ti, e) != 0)
+		return -1;
+	r = trust_eval(repo, &ti, oid, s, now, t, e);
+	tags_release(&ti);
+	return r;
+}
+
+int
+select_parse_version_json(const char *json, size_t len,
+    char rev[GIT_OID_HEXSZ + 1])
+{
+	json_t *root, *v;
+	const char *s;
+	int r = -1;
+
+	if ((root = json_loadb(json, len, 0, NULL)) == NULL)
+		return -1;
+	v = json_object_get(root, "configurationRevision");
+	if (json_is_string(v) && (s = json_string_value(v)) != NULL &&
+	    strlen(s) == GIT_OID_HEXSZ &&
+	    strspn(s, "0123456789abcdef") == GIT_OID_HEXSZ) {
+		memcpy(rev, s, GIT_OID_HEXSZ + 1);
+		r = 0;
+	}
+	json_decref(root);
+	return r;
+}
+
+int
+select_system_floor(git_repository *repo, const char *rev, git_oid *out)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t size;
+	int r = -1;
+
+	if (rev == NULL || strlen(rev) != GIT_OID_HEXSZ ||
+	    strspn(rev, "0123456789abcdef") != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(out, rev) != 0)
+		return -1;
+	if (git_repository_odb(&odb, repo) == 0 &&
+	    git_odb_read_header(&size, &type, odb, out) == 0 &&
+	    type == GIT_OBJECT_COMMIT)
+		r = 0;
+	git_odb_free(odb);
+	return r;
+}
+
+static bool
+commit_exists(git_repository *repo, const git_oid *oid)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t size;
+	bool ok;
+
+	ok = git_repository_odb(&odb, repo) == 0 &&
+	    git_odb_read_header(&size, &type, odb, oid) == 0 &&
+	    type == GIT_OBJECT_COMMIT;
+	git_odb_free(odb);
+	return ok;
+}
+
+/* The floor (deployed, else running system, else none); fills res. */
+static void
+floor_pick(git_repository *repo, const struct select_opts *o,
+    struct select_result *res, git_oid *floor)
+{
+	if (o->deployed != NULL) {
+		res->floor = FLOOR_DEPLOYED;
+		*floor = *o->deployed;
+		res->deployed_unknown = !commit_exists(repo, floor);
+	} else if (select_system_floor(repo, o->system_rev, floor) == 0) {
+		res->floor = FLOOR_SYSTEM;
+	} else {
+		res->floor = FLOOR_NONE;
+		res->tofu = true;
+		return;
+	}
+	git_oid_tostr(res->floor_rev, sizeof(res->floor_rev), floor);
+}
+
+static const char *
+floor_name(enum select_floor f)
+{
+	return f == FLOOR_DEPLOYED ? "deployed revision" :
+	    "running system's revision";
+}
+
+/* Why commit t is not trusted, in one line. */
+static void
+untrusted_why(const struct select_trust *t, unsigned threshold, char *out,
+    size_t outsz)
+{
+	if (t->nkeys > 0)
+		line_set(out, outsz, "%u of %u required distinct keys",
+		    t->nkeys, threshold);
+	else if (t->tags_why[0] != '\0')
+		line_set(out, outsz, "%s; %s", t->commit_why, t->tags_why);
+	else
+		line_set(out, outsz, "%s", t->commit_why);
+}
+
+/* The parent on the first-parent line: 0, 1 at a root, -1 on error. */
+static int
+first_parent(git_repository *repo, git_oid *oid, struct err *e)
+{
+	git_commit *c = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int r;
+
+	if (git_commit_lookup(&c, repo, oid) != 0) {
+		git_oid_tostr(hex, sizeof(hex), oid);
+		return err_set(e, "cannot read commit '%s': %s", hex,
+		    git_msg());
+	}
+	if (git_commit_parentcount(c) == 0)
+		r = 1;
+	else {
+		*oid = *git_commit_parent_id(c, 0);
+		r = 0;
+	}
+	git_commit_free(c);
+	return r;
+}
+
+/*
+ * Walks first-parent from tip; *found is set when a trusted commit (or
+ * the floor) was reached, with res->oid, signer and skipped filled.
+ */
+static int
+walk(git_repository *repo, const struct tagindex *ti, const git_oid *tip,
+    const git_oid *floor, const struct select_opts *o, unsigned threshold,
+    unsigned max_walk, struct select_result *res, bool *found,
+    struct err *e)
+{
+	struct select_trust t;
+	git_oid oid = *tip;
+	int pr;
+
+	*found = false;
+	for (unsigned n = 0; n < max_walk; n++) {
+		if (trust_eval(repo, ti, &oid, o->signers, o->now, &t, e) != 0)
+			return -1;
+		if (floor != NULL && git_oid_equal(&oid, floor))
+			res->at_floor = *found = true;
+		else if (t.nkeys >= threshold)
+			*found = true;
+		if (*found) {
+			res->oid = oid;
+			res->nkeys = t.nkeys;
+			res->ntags = t.ntags;
+			if (t.nkeys > 0)
+				res->signer = t.signer;
+			return 0;
+		}
+		if (n == 0) {
+			untrusted_why(&t, threshold, res->tip_why,
+			    sizeof(res->tip_why));
+			res->tip_bad_signature =
+			    t.commit.outcome == GITSIG_BAD ||
+			    t.commit.outcome == GITSIG_MALFORMED_OBJECT;
+		}
+		res->skipped++;
+		if ((pr = first_parent(repo, &oid, e)) != 0)
+			return pr == 1 ? 0 : -1;
+	}
+	return 0;
+}
+
+static void
+commit_time(git_repository *repo, const struct select_opts *o,
+    struct select_result *res)
+{
+	git_commit *c = NULL;
+
+	if (git_commit_lookup(&c, repo, &res->oid) != 0)
+		return;
+	res->commit_time = git_commit_time(c);
+	git_commit_free(c);
+	if (o->max_age_ms > 0 && o->now > res->commit_time &&
+	    (uint64_t)(o->now - res->commit_time) * 1000 > o->max_age_ms)
+		res->stale_release = true;
+}
+
+/* Candidate vs floor: 0 when it descends (or no floor), else -1. */
+static int
+rollback_check(git_repository *repo, const git_oid *floor,
+    const struct select_opts *o, struct select_result *res, struct err *e)
+{
+	const char *ref = o->ref ? o->ref : "the tracked ref";
+	int d;
+
+	if (res->tofu || res->at_floor)
+		return 0;
+	if (res->deployed_unknown) {
+		res->outcome = SELECT_ROLLBACK;
+		res->rollback = true;
+		return err_set(e, "refusing %s on %s: deployed revision %s is "
+		    "not in the mirror, so it cannot descend from it",
+		    res->rev, ref, res->floor_rev);
+	}
+	d = git_graph_descendant_of(repo, &res->oid, floor);
+	if (d < 0) {
+		res->outcome = SELECT_ERROR;
+		return err_set(e, "cannot compare %s with %s: %s", res->rev,
+		    res->floor_rev, git_msg());
+	}
+	if (d == 0) {
+		res->outcome = SELECT_ROLLBACK;
+		res->rollback = true;
+		return err_set(e, "refusing rollback: %s on %s does not "
+		    "descend from the %s %s", res->rev, ref,
+		    floor_name(res->floor), res->floor_rev);
+	}
+	return 0;
+}
+
+int
+select_release(git_repository *repo, const git_oid *tip,
+    const struct select_opts *o, struct select_result *res, struct err *e)
+{
+	unsigned threshold = o->threshold ? o->threshold : 1;
+	unsigned max_walk = o->max_walk ? o->max_walk : DEFAULT_MAX_WALK;
+	char tiphex[GIT_OID_HEXSZ + 1];
+	struct tagindex ti = { NULL, 0, 0 };
+	git_oid floor;
+	bool found;
+	int r = -1;
+
+	memset(res, 0, sizeof(*res));
+	git_oid_tostr(tiphex, sizeof(tiphex), tip);
+	floor_pick(repo, o, res, &floor);
+	if (tags_load(repo, &ti, e) != 0 ||
+	    walk(repo, &ti, tip, res->tofu ? NULL : &floor, o, threshold,
+	    max_walk, res, &found, e) != 0) {
+		res->outcome = SELECT_ERROR;
+		goto out;
+	}
+	if (!found) {
+		res->outcome = SELECT_NONE;
+		err_set(e, "no commit signed by %u trusted key%s within %u "
+		    "first-parent commits of %s on %s", threshold,
+		    threshold == 1 ? "" : "s", max_walk, tiphex,
+		    o->ref ? o->ref : "the tracked ref");
+		goto out;
+	}
+	git_oid_tostr(res->rev, sizeof(res->rev), &res->oid);
+	commit_time(repo, o, res);
+	if (rollback_check(repo, &floor, o, res, e) != 0)
+		goto out;
+	res->outcome = SELECT_OK;
+	r = 0;
+ out:
+	if (r != 0)
+		line_set(res->why, sizeof(res->why), "%s", e->msg);
+	else if (res->at_floor)
+		line_set(res->why, sizeof(res->why), "nothing newer than the "
+		    "%s %s is signed", floor_name(res->floor), res->rev);
+	else
+		line_set(res->why, sizeof(res->why), "selected %s signed by "
+		    "%s (%s %s)%s", res->rev, res->signer.principals,
+		    res->signer.key_type, res->signer.fingerprint,
+		    res->tofu ? "; no deployed revision on record: trust on "
+		    "first use" : "");
+	tags_release(&ti);
+	return r;
+}
