@@ -1,0 +1,270 @@
+# Nix flakes for the tests: no inputs (no nixpkgs), tiny derivations built
+# with /bin/sh, shaped like NixOS and nix-darwin systems.
+#
+#   nix_offline_env
+#	exports NIX_CONFIG for an offline Nix (nix-command flakes, no
+#	sandbox, no substituters, warn-dirty false) unless already set.
+#   nixflake_write DIR HOSTS [VARIANT]
+#	writes DIR/flake.nix; HOSTS is one name or several separated by
+#	spaces.  For each HOST:
+#	  nixosConfigurations."HOST".config.system.build.toplevel
+#	    bin/switch-to-configuration ACTION  appends "ACTION TOPLEVEL" to
+#		$NIXPULL_TEST_ROOT/switch.log (if set), exits
+#		$NIXPULL_TEST_SWITCH_EXIT (default 0)
+#	    kernel, initrd (links to derivations of their own), kernel-params,
+#	    kernel-modules, systemd, nixos-version, sw/bin/nixos-version
+#	    (--json: {"nixosVersion", "configurationRevision"?})
+#	  darwinConfigurations."HOST".system
+#	    activate, activate-user (log "activate TOP" / "activate-user TOP"
+#	    to switch.log, exit $NIXPULL_TEST_SWITCH_EXIT), systemConfig,
+#	    darwin-version, sw/bin/darwin-version (--json)
+#	VARIANT is a string; any change changes the out paths.  Comma-separated
+#	words in it also mean:
+#	  fail-build   the toplevel's builder fails (exit 1, message on stderr)
+#	  slow[:N]     the toplevel's builder sleeps N seconds (default 30),
+#	               and stops early if nix goes away
+#	  parallel     four more leaf derivations, built in parallel up to
+#	               max-jobs; toplevel/cores holds $NIX_BUILD_CORES
+#	  kernel:K     the kernel derivation holds K (default "1"): change
+#	               it to make "reboot needed" true
+#	  rev          configurationRevision = self.rev or "dirty" (like a
+#	               configuration setting system.configurationRevision)
+#	Every derivation also depends on NIXFLAKE_SALT (default: the name of
+#	$TEST_DIR), so that each test run builds afresh in the shared store.
+#   nixflake_commit WORK HOSTS [VARIANT]
+#	nixflake_write into the git work tree WORK, add and commit it (signed
+#	when WORK has user.signingkey), silently
+#   nixflake_build REF ATTR [NIX ARGS...]
+#	nix build --json --no-link REF#ATTR; prints the out path
+
+nix_offline_env() {
+	if [ -z "${NIX_CONFIG:-}" ]; then
+		NIX_CONFIG=$'experimental-features = nix-command flakes\nsandbox = false\nsubstituters =\nwarn-dirty = false'
+		export NIX_CONFIG
+	fi
+}
+
+# Nix string literal contents: \ " and $ escaped.
+_nixflake_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//\$/\\\$}
+	printf '%s' "$s"
+}
+
+# A store path name part: anything unusual becomes '_'.
+_nixflake_name() {
+	printf '%s' "$1" | tr -c 'A-Za-z0-9+._?=-' '_'
+}
+
+_nixflake_system() {
+	local m s
+	m=$(uname -m)
+	s=$(uname -s | tr 'A-Z' 'a-z')
+	case $m in
+	arm64) m=aarch64 ;;
+	esac
+	printf '%s-%s' "$m" "$s"
+}
+
+nixflake_write() {
+	local dir=$1 hosts=$2 variant=${3:-} w fail=false slow=0 parallel=false
+	local kernel=1 rev=false salt h entries='' system
+	local -a words
+	[ -n "$hosts" ] || bail "nixflake_write: no host"
+	IFS=, read -r -a words <<<"$variant"
+	for w in "${words[@]}"; do
+		case $w in
+		fail-build) fail=true ;;
+		slow) slow=30 ;;
+		slow:*)
+			slow=${w#slow:}
+			case $slow in
+			''|*[!0-9]*) bail "nixflake_write: bad '$w'" ;;
+			esac
+			;;
+		parallel) parallel=true ;;
+		kernel:*) kernel=${w#kernel:} ;;
+		rev) rev=true ;;
+		esac
+	done
+	salt=${NIXFLAKE_SALT:-$(basename "${TEST_DIR:-nixflake}")}
+	system=$(_nixflake_system)
+	for h in $hosts; do
+		entries+="    \"$(_nixflake_str "$h")\" = mkHost \"$(_nixflake_str "$h")\" \"$(_nixflake_name "$h")\";"$'\n'
+	done
+	mkdir -p "$dir" || return 1
+	{
+		cat <<EOF
+# Written by nixflake_write (tests/lib/nixflake.sh): a fake system, no inputs.
+{
+  description = "nixpull test flake";
+
+  outputs = { self }:
+  let
+    system = "$system";
+    salt = "$(_nixflake_str "$salt")";
+    variant = "$(_nixflake_str "$variant")";
+    versionName = "$(_nixflake_name "${variant:-base}")";
+    kernelTag = "$(_nixflake_str "$kernel")";
+    failBuild = $fail;
+    slowSeconds = "$slow";
+    parallel = $parallel;
+    withRev = $rev;
+EOF
+		cat <<'EOF'
+    rev = self.rev or "dirty";
+    revJson = if withRev then '', \"configurationRevision\": \"${rev}\"'' else "";
+
+    mk = name: script: extra: derivation ({
+      inherit name system salt;
+      builder = "/bin/sh";
+      args = [ "-c" script ];
+      PATH = "/usr/bin:/bin";
+    } // extra);
+
+    kernel = mk "linux-test" ''
+      echo "test kernel $kernelTag" > $out
+    '' { inherit kernelTag; };
+    initrd = mk "initrd-test" ''
+      echo "test initrd $kernelTag" > $out
+    '' { inherit kernelTag; };
+
+    parts = if parallel then
+      map (i: mk "part-${toString i}" ''
+        mkdir $out
+        echo "$NIX_BUILD_CORES" > $out/cores
+        date +%s.%N > $out/time
+      '' { }) [ 1 2 3 4 ]
+    else [ ];
+
+    # Records "ACTION TOPLEVEL" and exits as told: the test double of
+    # NixOS' switch-to-configuration (2 = activation failed, 4 = units).
+    switchScript = ''
+      #!/bin/sh
+      case "$1" in
+      switch|boot|test|dry-activate) ;;
+      *) echo "Usage: $0 [switch|boot|test|dry-activate]" >&2; exit 1 ;;
+      esac
+      top=$(cd "$(dirname "$0")/.." && pwd)
+      if [ -n "$NIXPULL_TEST_ROOT" ]; then
+        echo "$1 $top" >> "$NIXPULL_TEST_ROOT/switch.log"
+      fi
+      exit ''${NIXPULL_TEST_SWITCH_EXIT:-0}
+    '';
+
+    activateScript = what: ''
+      #!/bin/sh
+      top=$(cd "$(dirname "$0")" && pwd)
+      if [ -n "$NIXPULL_TEST_ROOT" ]; then
+        echo "${what} $top" >> "$NIXPULL_TEST_ROOT/switch.log"
+      fi
+      exit ''${NIXPULL_TEST_SWITCH_EXIT:-0}
+    '';
+
+    versionScript = file: ''
+      #!/bin/sh
+      top=$(cd "$(dirname "$0")/../.." && pwd)
+      v=$(cat "$top/${file}")
+      if [ "$1" = --json ]; then
+        echo "{\"nixosVersion\": \"$v\", \"darwinLabel\": \"$v\"${revJson}}"
+      else
+        echo "$v"
+      fi
+    '';
+
+    slowPart = ''
+      echo "nixpull-test: slow build, sleeping ${slowSeconds} s" >&2
+      i=0
+      while [ $i -lt ${slowSeconds} ]; do
+        sleep 1
+        i=$((i + 1))
+        [ -e /proc/$PPID ] || exit 1
+      done
+    '';
+
+    failPart = ''
+      echo "nixpull-test: this build fails on purpose (variant fail-build)" >&2
+      exit 1
+    '';
+
+    nixosToplevel = host: safe: mk "nixos-system-${safe}-test-${versionName}" (''
+      set -e
+    '' + (if failBuild then failPart else "")
+       + (if slowSeconds != "0" then slowPart else "") + ''
+      mkdir -p $out/bin $out/sw/bin
+      ln -s ${kernel} $out/kernel
+      ln -s ${initrd} $out/initrd
+      echo "loglevel=4" > $out/kernel-params
+      mkdir $out/kernel-modules $out/systemd
+      printf '%s\n' "test-$variant" > $out/nixos-version
+      printf '%s\n' "$host" > $out/hostname
+      printf '%s' "$switchScript" > $out/bin/switch-to-configuration
+      printf '%s' "$versionScript" > $out/sw/bin/nixos-version
+      chmod +x $out/bin/switch-to-configuration $out/sw/bin/nixos-version
+      for p in $parts; do cat $p/cores; done | head -n 1 > $out/cores
+      echo "$parts" > $out/parts
+    '') {
+      inherit host variant parts;
+      switchScript = switchScript;
+      versionScript = versionScript "nixos-version";
+    };
+
+    darwinSystem = host: safe: mk "darwin-system-${safe}-test-${versionName}" (''
+      set -e
+    '' + (if failBuild then failPart else "")
+       + (if slowSeconds != "0" then slowPart else "") + ''
+      mkdir -p $out/sw/bin
+      printf '%s\n' "$out" > $out/systemConfig
+      printf '%s\n' "test-$variant" > $out/darwin-version
+      printf '%s\n' "$host" > $out/hostname
+      printf '%s' "$activateScript" > $out/activate
+      printf '%s' "$activateUserScript" > $out/activate-user
+      printf '%s' "$versionScript" > $out/sw/bin/darwin-version
+      chmod +x $out/activate $out/activate-user $out/sw/bin/darwin-version
+    '') {
+      inherit host variant;
+      activateScript = activateScript "activate";
+      activateUserScript = activateScript "activate-user";
+      versionScript = versionScript "darwin-version";
+    };
+
+    mkHost = host: safe: {
+      nixos = { config.system.build.toplevel = nixosToplevel host safe; };
+      darwin = { system = darwinSystem host safe; };
+    };
+    hosts = {
+EOF
+		printf '%s' "$entries"
+		cat <<'EOF'
+    };
+  in {
+    nixosConfigurations = builtins.mapAttrs (n: h: h.nixos) hosts;
+    darwinConfigurations = builtins.mapAttrs (n: h: h.darwin) hosts;
+  };
+}
+EOF
+	} >"$dir/flake.nix"
+}
+
+nixflake_commit() {
+	local work=$1
+	shift
+	nixflake_write "$work" "$@" || return 1
+	git -C "$work" add flake.nix || return 1
+	if git -C "$work" config user.signingkey >/dev/null; then
+		git -C "$work" commit -q -S --allow-empty -m "flake: ${2:-base}"
+	else
+		git -C "$work" commit -q --allow-empty -m "flake: ${2:-base}"
+	fi
+}
+
+nixflake_build() {
+	local ref=$1 attr=$2 json
+	shift 2
+	test_require nix jq
+	nix_offline_env
+	json=$(nix build --json --no-link "$@" "$ref#$attr") || return
+	printf '%s\n' "$json" | jq -er '.[0].outputs.out'
+}
