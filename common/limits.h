@@ -30,5 +30,6 @@
 #define MAX_PLATFORM_FILE	(64 * 1024)	/* a /proc or /sys file, a probe's output */
 #define MAX_CPU_INDEX		65535		/* highest CPU number believed */
 #define MAX_POWER_SUPPLIES	64		/* entries of /sys/class/power_supply */
+#define MAX_TREE_DEPTH		128		/* directory levels fs_remove_tree descends */
 
 #endif
