@@ -24,5 +24,3 @@ not_yet(int argc, char **argv)
 
 int cmd_run(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_once(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_status(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_fleet(int argc, char **argv) { return not_yet(argc, argv); }
