@@ -31,5 +31,6 @@
 #define MAX_CPU_INDEX		65535		/* highest CPU number believed */
 #define MAX_POWER_SUPPLIES	64		/* entries of /sys/class/power_supply */
 #define MAX_TREE_DEPTH		128		/* directory levels fs_remove_tree descends */
+#define MAX_KNOWN_HOSTS_LINES	100000		/* lines read from one known_hosts file */
 
 #endif

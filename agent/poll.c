@@ -1,0 +1,119 @@
+/*
+ * Step 1: poll the tracked ref, fetch it when it moved.  See poll.h.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "git.h"
+#include "log.h"
+#include "poll.h"
+
+static bool
+is_oid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != GITX_OID_HEX - 1)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static char *
+tip_path(const struct config *cfg)
+{
+	return xasprintf("%s/tip", cfg->state_dir);
+}
+
+char *
+poll_mirror_path(const struct config *cfg)
+{
+	return xasprintf("%s/mirror.git", cfg->state_dir);
+}
+
+void
+poll_last(const struct config *cfg, char last[GITX_OID_HEX])
+{
+	struct buf b = BUF_INIT(64);
+	struct err e;
+	char *path = tip_path(cfg);
+	size_t n;
+
+	last[0] = '\0';
+	if (fs_read_file(path, 64, &b, &e) == 0) {
+		n = b.len;
+		while (n > 0 && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r'))
+			n--;
+		if (is_oid(buf_str(&b), n)) {
+			memcpy(last, b.data, n);
+			last[n] = '\0';
+		} else
+			log_warnx("%s: not an object id, ignored", path);
+	}
+	buf_release(&b);
+	free(path);
+}
+
+int
+poll_record(const struct config *cfg, const char *tip, struct err *e)
+{
+	char line[GITX_OID_HEX + 1], *path = NULL;
+	int r = -1;
+
+	if (!is_oid(tip, strlen(tip)))
+		return err_set(e, "poll_record: '%s' is not an object id", tip);
+	if (fs_mkdir_p(cfg->state_dir, 0700, e) == -1)
+		return -1;
+	snprintf(line, sizeof(line), "%s\n", tip);
+	path = tip_path(cfg);
+	r = fs_write_atomic(path, line, strlen(line), 0644, e);
+	free(path);
+	return r;
+}
+
+int
+poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
+{
+	struct gitx_stats ls, fe;
+	char *mirror = NULL;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&fe, 0, sizeof(fe));
+	if (gitx_init(cfg, e) == -1)
+		return -1;
+	poll_last(cfg, r->last);
+	rc = gitx_ls_tip(cfg, r->tip, &ls, e);
+	r->poll_ms = ls.duration_ms;
+	r->bytes_received = ls.bytes_received;
+	r->timed_out = ls.timed_out;
+	r->too_big = ls.too_big;
+	if (rc == -1 || strcmp(r->tip, r->last) == 0)
+		goto out;
+	rc = -1;
+	if (fs_mkdir_p(cfg->state_dir, 0700, e) == -1)
+		goto out;
+	mirror = poll_mirror_path(cfg);
+	rc = gitx_fetch(cfg, mirror, r->tip, &fe, e);
+	r->fetch_ms = fe.duration_ms;
+	r->bytes_received += fe.bytes_received;
+	r->timed_out = fe.timed_out;
+	r->too_big = fe.too_big;
+	if (rc == 0) {
+		r->changed = strcmp(r->tip, r->last) != 0;
+		log_info("fetched '%s' from '%s': %s", cfg->repo.ref ?
+		    cfg->repo.ref : "main", cfg->repo.url, r->tip);
+	}
+ out:
+	r->duration_ms = r->poll_ms + r->fetch_ms;
+	free(mirror);
+	return rc;
+}

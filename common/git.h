@@ -1,0 +1,72 @@
+/*
+ * libgit2 glue: ask a remote for one ref (one round trip, no pack), fetch
+ * that ref into a bare mirror, with time and size limits that libgit2 1.5
+ * does not have itself.  Functions are named gitx_* because git_* is
+ * libgit2's namespace.
+ *
+ * Transports: file:// and plain paths, http(s):// (TLS verification always
+ * on, repo.ca_file for a private CA), ssh:// and scp-like user@host:path
+ * (repo.ssh_key, host key checked against repo.known_hosts).
+ *
+ * repo.token_file holds one line: "user:password" is sent as HTTP basic
+ * auth, anything without a colon as "Authorization: Bearer TOKEN".  Either
+ * goes out with the first request (no 401 round trip).
+ */
+#ifndef NIXPULL_GIT_H
+#define NIXPULL_GIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+
+#define GITX_OID_HEX	41	/* 40 hex digits and the NUL */
+
+/* What one network step cost; filled even when it failed. */
+struct gitx_stats {
+	uint64_t	duration_ms;
+	uint64_t	bytes_received;	/* read from the socket (http), pack bytes (ssh, file://) */
+	bool		timed_out;	/* repo.connect_timeout or repo.timeout hit */
+	bool		too_big;	/* repo.max_fetch_size hit */
+};
+
+/*
+ * Once per process, before any other gitx_ call: libgit2 initialisation,
+ * the time-out aware socket stream, repo.ca_file.  Later calls only
+ * re-apply ca_file.  Returns 0 or -1.
+ */
+int	gitx_init(const struct config *cfg, struct err *e);
+
+/* "main" -> "refs/heads/main"; "refs/..." is kept.  Caller frees. */
+char	*gitx_full_ref(const char *ref);
+
+/*
+ * Lists the remote's refs and stores the tip of repo.ref in tip (40 hex
+ * digits).  One smart-HTTP GET or one ssh session; nothing is written to
+ * disk and no process is spawned.  A ref the remote does not have is an
+ * error.
+ */
+int	gitx_ls_tip(const struct config *cfg, char tip[GITX_OID_HEX],
+	    struct gitx_stats *st, struct err *e);
+
+/*
+ * Fetches repo.ref (forced, so a force-push is followed) and the annotated
+ * tags that point into it (include-tag) into the bare repository at
+ * mirror, creating it when missing and re-creating it when it is corrupt
+ * or half-written (stale locks are removed first).  On success tip holds
+ * what the mirror's ref now points to, a commit that is in the mirror.
+ */
+int	gitx_fetch(const struct config *cfg, const char *mirror,
+	    char tip[GITX_OID_HEX], struct gitx_stats *st, struct err *e);
+
+/*
+ * Whether known_hosts (a file in OpenSSH format: patterns, [host]:port,
+ * hashed |1| names, @revoked) holds blob, an SSH wire-format public key,
+ * for host:port.  1 known, 0 not listed, -1 listed with another key or
+ * revoked (e says which), -2 the file cannot be read.
+ */
+int	gitx_known_host(const char *known_hosts, const char *host, int port,
+	    const unsigned char *blob, size_t len, struct err *e);
+
+#endif
