@@ -650,13 +650,13 @@ signer_permits(const struct signer *sg, const char *ns, time_t now,
 
 	if (sg->namespaces != NULL &&
 	    sshsig_match_list(ns, sg->namespaces) != 1) {
-		snprintf(why, whysz, "not allowed for namespace '%s' "
+		snprintf(why, whysz, "is not allowed for namespace '%s' "
 		    "(namespaces=\"%s\")", ns, sg->namespaces);
 		return SIG_WRONG_NAMESPACE;
 	}
 	if (sg->valid_after != 0 && (int64_t)now < sg->valid_after) {
 		time_str(sg->valid_after, t, sizeof(t));
-		snprintf(why, whysz, "not valid before %s", t);
+		snprintf(why, whysz, "is not valid before %s", t);
 		return SIG_NOT_YET_VALID;
 	}
 	if (sg->valid_before != 0 && (int64_t)now > sg->valid_before) {
@@ -678,6 +678,8 @@ signers_check(const struct signers *s, const struct sshsig_key *k,
 	int good = 0;
 
 	info->principals[0] = '\0';
+	sshsig_fingerprint(k->blob, k->blob_len, info->fingerprint,
+	    sizeof(info->fingerprint));
 	if (is_revoked(s, k->pk)) {
 		info->status = SIG_REVOKED;
 		return err_set(e, "signature by revoked key %s",
@@ -710,7 +712,7 @@ signers_check(const struct signers *s, const struct sshsig_key *k,
 	}
 	if (first_line != 0) {
 		info->status = first;
-		return err_set(e, "%s:%lu: key %s is %s", s->name, first_line,
+		return err_set(e, "%s:%lu: key %s %s", s->name, first_line,
 		    info->fingerprint, first_why);
 	}
 	if (ca_line != 0) {
