@@ -83,7 +83,7 @@ int
 poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
 {
 	struct gitx_stats ls, fe;
-	char *mirror = NULL;
+	char *mirror = NULL, fetched[GITX_OID_HEX];
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -102,12 +102,13 @@ poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
 	if (fs_mkdir_p(cfg->state_dir, 0700, e) == -1)
 		goto out;
 	mirror = poll_mirror_path(cfg);
-	rc = gitx_fetch(cfg, mirror, r->tip, &fe, e);
+	rc = gitx_fetch(cfg, mirror, fetched, &fe, e);
 	r->fetch_ms = fe.duration_ms;
 	r->bytes_received += fe.bytes_received;
 	r->timed_out = fe.timed_out;
 	r->too_big = fe.too_big;
 	if (rc == 0) {
+		memcpy(r->tip, fetched, sizeof(fetched));
 		r->changed = strcmp(r->tip, r->last) != 0;
 		log_info("fetched '%s' from '%s': %s", cfg->repo.ref ?
 		    cfg->repo.ref : "main", cfg->repo.url, r->tip);
