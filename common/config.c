@@ -781,8 +781,9 @@ set_enum(struct cparse *c, const char *full, const struct key *k,
 			*FIELD(c, k, unsigned) = i;
 			return;
 		}
-		buf_addf(&allowed, "%s%s", i ? ", " : "", k->names[i]);
 	}
+	for (unsigned i = 0; k->names[i] != NULL; i++)
+		buf_addf(&allowed, "%s%s", i ? ", " : "", k->names[i]);
 	cerr(c, v->start, "invalid value '%s' for '%s' (allowed: %s)",
 	    shown(v->str, v->len, sh, sizeof(sh)), full, buf_str(&allowed));
 	buf_release(&allowed);
