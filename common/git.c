@@ -24,9 +24,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <ftw.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -576,6 +576,24 @@ hashed_match(const char *pat, size_t plen, const char *name)
 	return sodium_memcmp(mac, hash, 20) == 0;
 }
 
+/* OpenSSH host patterns: '*' and '?' only ('[' is literal: [host]:port). */
+static bool
+glob_match(const char *pat, const char *s)
+{
+	for (; *pat != '\0'; pat++, s++) {
+		if (*pat == '*') {
+			for (; *s != '\0'; s++)
+				if (glob_match(pat + 1, s))
+					return true;
+			return glob_match(pat + 1, s);
+		}
+		if (*s == '\0' || (*pat != '?' &&
+		    tolower((unsigned char)*pat) != tolower((unsigned char)*s)))
+			return false;
+	}
+	return *s == '\0';
+}
+
 /* Whether the comma-separated patterns match name ("host" or "[host]:port"). */
 static bool
 hosts_match(const char *pats, size_t len, const char *name)
@@ -595,7 +613,7 @@ hosts_match(const char *pats, size_t len, const char *name)
 		} else if (n - negated < sizeof(pat)) {
 			memcpy(pat, p + negated, n - negated);
 			pat[n - negated] = '\0';
-			if (fnmatch(pat, name, FNM_CASEFOLD) == 0) {
+			if (glob_match(pat, name)) {
 				if (negated)
 					return false;
 				hit = true;
