@@ -24,7 +24,13 @@
  * A key listed on several lines is accepted when any of them permits it.
  *
  * Revocation file: one public key per line ("ssh-ed25519 AAAA... comment"),
- * '#' comments and blank lines; a revoked key never verifies.
+ * '#' comments and blank lines, the same strictness (KRLs are not read); a
+ * revoked key never verifies, whatever the allowed_signers file says.  A
+ * key is revoked by its raw ed25519 point, so revoking it as ssh-ed25519
+ * also revokes it as sk-ssh-ed25519 (any application) and vice versa.
+ *
+ * Times without 'Z' are local time, as in ssh-keygen; dates are checked
+ * (no February 30th, nothing before 1970).
  */
 #ifndef NIXPULL_ALLOWED_SIGNERS_H
 #define NIXPULL_ALLOWED_SIGNERS_H

@@ -4,10 +4,19 @@
  *
  * Only ssh-ed25519 and sk-ssh-ed25519@openssh.com keys are accepted; every
  * other key type (RSA, ECDSA, sk-ECDSA, certificates) is refused with
- * SIG_UNSUPPORTED_KEY.  sk signatures must carry the user-presence flag.
- * The hash algorithm must be sha256 or sha512.  The armor must be exactly
- * one "-----BEGIN SSH SIGNATURE-----" ... "-----END SSH SIGNATURE-----"
- * block; surrounding whitespace is accepted, other text is not.
+ * SIG_UNSUPPORTED_KEY.  The hash algorithm must be sha256 or sha512.  The
+ * armor must be exactly one "-----BEGIN SSH SIGNATURE-----" ...
+ * "-----END SSH SIGNATURE-----" block, as git stores it: nothing before the
+ * BEGIN line, at most one line break after the END line, and only line
+ * breaks inside.
+ *
+ * Where ssh-keygen -Y verify (OpenSSH 9.2) accepts and we refuse, on
+ * purpose (tests/integration/t0300-sshsig-oracle.sh checks each): RSA and
+ * ECDSA keys; text after the END line; spaces inside the armor; version 0;
+ * a non-empty reserved field; sk signatures without the user-presence flag
+ * (ssh-keygen does not check it in -Y verify); a revoked key's raw ed25519
+ * point also revokes it as an sk key and vice versa.  See also
+ * allowed_signers.h.
  */
 #ifndef NIXPULL_SSHSIG_H
 #define NIXPULL_SSHSIG_H
