@@ -501,6 +501,8 @@ sshsig_verify(const struct signers *s, const char *armor, size_t armor_len,
 	if (s == NULL || armor == NULL || ns == NULL ||
 	    (payload == NULL && payload_len != 0))
 		return err_set(e, "sshsig_verify: missing argument");
+	if (payload == NULL)
+		payload = "";
 	blob = xmalloc(MAX_SIG_BLOB);
 	if (sshsig_dearmor(armor, armor_len, blob, &blob_len, e) != 0 ||
 	    sshsig_verify_blob(blob, blob_len, payload, payload_len, ns, &k,
