@@ -150,7 +150,7 @@ alice_key(struct sshsig_key *k, unsigned char *blob, size_t *len)
 {
 	struct err e;
 
-	T_OK(sodium_base642bin(blob, 128, ALICE + 12, strlen(ALICE + 12),
+	T_OK(sodium_base642bin(blob, 128, &ALICE[12], strlen(&ALICE[12]),
 	    NULL, len, NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
 	T_EQ_INT(sshsig_key_parse(k, blob, *len, &e), 0);
 	T_EQ_INT(k->type, SSHSIG_KEY_ED25519);
