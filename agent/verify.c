@@ -111,8 +111,15 @@ print_signature(const char *what, const struct gitsig_result *res,
 	if (res->outcome == GITSIG_GOOD) {
 		printf("%s: good signature\n", what);
 		printf("signer: %s\n", res->info.principals);
-	} else
-		printf("%s: rejected: %s\n", what, e->msg);
+	} else {
+		size_t n = strlen(what);
+		const char *why = e->msg;
+
+		/* gitsig names the object already */
+		if (strncmp(why, what, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+			why += n + 2;
+		printf("%s: rejected: %s\n", what, why);
+	}
 	print_key(&res->info);
 }
 

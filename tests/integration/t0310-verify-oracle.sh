@@ -1,0 +1,422 @@
+#!/bin/bash
+# nixpull verify against git verify-commit / verify-tag (with the same
+# allowed_signers and revocation files) on a corpus made here by ssh-keygen
+# and git: signed commits and tags, hand-made objects (git hash-object
+# --literally) with tampered payloads, moved or doubled signatures, other
+# namespaces, key types and validity windows.
+#
+# Our verdict equals git's except where we are deliberately stricter
+# (common/gitsig.h, common/sshsig.h, common/allowed_signers.h); there git
+# accepts and we reject:
+#  - RSA and ECDSA keys: only ssh-ed25519 and sk-ssh-ed25519 are accepted;
+#  - validity windows are checked against the current time, not against the
+#    committer date the signer chose: a backdated commit by an expired key;
+#  - two gpgsig headers: malformed (git reads the first armor);
+#  - text after the armor's END line (ssh-keygen ignores it);
+#  - a tag whose "tag" header does not match the ref it is under (git
+#    verify-tag does not look at the ref).
+# The revocation list agrees because git is given it too
+# (gpg.ssh.revocationFile); a cert-authority line agrees as well (ssh-keygen
+# does not match a plain key against it).
+. "$NIXPULL_SRCDIR/tests/lib/lib.sh"
+test_require git ssh-keygen awk
+
+R=$TEST_DIR/repo
+A=$TEST_DIR/allowed
+V=$TEST_DIR/revoked
+
+# ours REV CODE REGEX: nixpull verify's exit code and reason
+ours() {
+	local rc=0
+	"$NIXPULL" verify --repo "$R" --allowed-signers "$A" \
+	    --revoked-keys "$V" "$1" >"$TEST_DIR/out" 2>&1 || rc=$?
+	if [ "$rc" -ne "$2" ]; then
+		echo "nixpull verify $1 exited $rc, wanted $2:" >&2
+		sed 's/^/| /' "$TEST_DIR/out" >&2
+		return 1
+	fi
+	test_grep "$3" "$TEST_DIR/out"
+}
+
+# theirs commit|tag REV CODE: git's verdict (0 good, 1 not)
+theirs() {
+	local rc=0
+	git -C "$R" -c gpg.ssh.allowedSignersFile="$A" \
+	    -c gpg.ssh.revocationFile="$V" "verify-$1" "$2" \
+	    >"$TEST_DIR/git.out" 2>&1 || rc=1
+	if [ "$rc" -ne "$3" ]; then
+		echo "git verify-$1 $2 gave $rc, wanted $3:" >&2
+		sed 's/^/| /' "$TEST_DIR/git.out" >&2
+		return 1
+	fi
+}
+
+head_oid() { git -C "$R" rev-parse HEAD; }
+
+# A raw object from stdin into the repository; prints its name.
+store() { git -C "$R" hash-object -t "${1:-commit}" -w --literally --stdin; }
+
+# with_sig PAYLOAD SIGFILE: the commit PAYLOAD with SIGFILE as its gpgsig
+# header, formatted the way git writes it.
+with_sig() {
+	awk -v sig="$2" '!done && /^$/ {
+		n = 0
+		while ((getline l < sig) > 0)
+			print (n++ ? " " : "gpgsig ") l
+		done = 1
+	}
+	{ print }' "$1"
+}
+
+# sign_payload PAYLOAD KEY NAMESPACE [ssh-keygen options]: PAYLOAD.sig
+sign_payload() {
+	local p=$1 key=$2 ns=$3
+	shift 3
+	rm -f "$p.sig"
+	ssh-keygen -Y sign -n "$ns" -f "$(signing_key "$key")" "$@" "$p" \
+	    >/dev/null 2>&1
+}
+
+test_expect_success_here 'keys, allowed signers, revocation list' '
+	for k in alice mallory revoked nsfile nsneg old future ca; do
+		signing_keygen $k || return 1
+	done &&
+	signing_keygen rsa rsa &&
+	signing_keygen ecdsa ecdsa &&
+	signing_allow "$A" alice@example.com alice &&
+	signing_allow "$A" rsa@example.com rsa &&
+	signing_allow "$A" ecdsa@example.com ecdsa &&
+	signing_allow "$A" revoked@example.com revoked &&
+	signing_allow "$A" file@example.com nsfile "namespaces=\"file\"" &&
+	signing_allow "$A" neg@example.com nsneg "namespaces=\"*,!git\"" &&
+	signing_allow "$A" old@example.com old "valid-before=\"20200101\"" &&
+	signing_allow "$A" future@example.com future \
+	    "valid-after=\"29990101\"" &&
+	signing_allow "$A" ca@example.com ca cert-authority &&
+	cat "$TEST_DIR/keys/revoked.pub" >"$V" &&
+	signing_repo_init "$R" alice &&
+	signed_commit "$R" base a.txt one &&
+	BASE=$(head_oid) &&
+	signed_commit "$R" good a.txt two &&
+	GOOD=$(head_oid) &&
+	signed_tag "$R" v1 &&
+	unsigned_commit "$R" plain a.txt three &&
+	UNSIGNED=$(head_oid) &&
+	git -C "$R" cat-file commit "$UNSIGNED" >"$TEST_DIR/payload"
+'
+
+test_expect_success 'good commit (git commit -S)' '
+	ours "$GOOD" 0 "^commit $GOOD: good signature" &&
+	test_grep "^signer: alice@example.com$" "$TEST_DIR/out" &&
+	test_grep "^key: ssh-ed25519 SHA256:" "$TEST_DIR/out" &&
+	test_grep "^deploy: yes$" "$TEST_DIR/out" &&
+	theirs commit "$GOOD" 0
+'
+
+test_expect_success 'the fingerprint is the one ssh-keygen prints' '
+	ours "$GOOD" 0 good &&
+	fp=$(ssh-keygen -lf "$TEST_DIR/keys/alice.pub" | cut -d" " -f2) &&
+	grep -qxF "key: ssh-ed25519 $fp" "$TEST_DIR/out"
+'
+
+test_expect_success 'good tag (git tag -s)' '
+	ours v1 0 "good signature" &&
+	test_grep "^tag: v1 -> commit $GOOD$" "$TEST_DIR/out" &&
+	theirs tag v1 0
+'
+
+test_expect_success 'unsigned commit' '
+	ours "$UNSIGNED" 1 "rejected: no signature" &&
+	test_grep "^deploy: no" "$TEST_DIR/out" &&
+	theirs commit "$UNSIGNED" 1
+'
+
+test_expect_success 'signature with hashalg=sha256' '
+	sign_payload "$TEST_DIR/payload" alice git -O hashalg=sha256 &&
+	oid=$(with_sig "$TEST_DIR/payload" "$TEST_DIR/payload.sig" | store) &&
+	ours "$oid" 0 "good signature" &&
+	theirs commit "$oid" 0
+'
+
+test_expect_success 'sha512 signature made by hand equals git commit -S' '
+	sign_payload "$TEST_DIR/payload" alice git &&
+	oid=$(with_sig "$TEST_DIR/payload" "$TEST_DIR/payload.sig" | store) &&
+	ours "$oid" 0 "good signature" &&
+	theirs commit "$oid" 0
+'
+
+test_expect_success 'untrusted key' '
+	SIGNING_KEY=mallory signed_commit "$R" mallory &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "rejected: signature by unknown key SHA256:" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'revoked key' '
+	SIGNING_KEY=revoked signed_commit "$R" revoked &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "rejected: signature by revoked key" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'tampered message' '
+	oid=$(git -C "$R" cat-file commit "$GOOD" | sed "s/^good$/evil/" |
+	    store) &&
+	ours "$oid" 1 "rejected: bad signature by key" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'tampered tree' '
+	tree=$(git -C "$R" mktree </dev/null) &&
+	oid=$(git -C "$R" cat-file commit "$GOOD" |
+	    sed "s/^tree .*/tree $tree/" | store) &&
+	ours "$oid" 1 "bad signature" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'tampered author' '
+	oid=$(git -C "$R" cat-file commit "$GOOD" |
+	    sed "s/^author A U Thor/author E Vil/" | store) &&
+	ours "$oid" 1 "bad signature" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'tampered parent' '
+	oid=$(git -C "$R" cat-file commit "$GOOD" |
+	    sed "s/^parent .*/parent $UNSIGNED/" | store) &&
+	ours "$oid" 1 "bad signature" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'signature copied from another commit' '
+	git -C "$R" cat-file commit "$GOOD" |
+	    sed -n "/^gpgsig /,/^ -----END/p" |
+	    sed "s/^gpgsig //; s/^ //" >"$TEST_DIR/copied.sig" &&
+	oid=$(with_sig "$TEST_DIR/payload" "$TEST_DIR/copied.sig" | store) &&
+	ours "$oid" 1 "bad signature" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'signature moved into the message body' '
+	oid=$(git -C "$R" cat-file commit "$GOOD" | awk "
+	    /^gpgsig / { s = 1; sub(/^gpgsig /, \"\"); sig = sig \$0 \"\n\"; next }
+	    s && /^ / { sub(/^ /, \"\"); sig = sig \$0 \"\n\"; next }
+	    { s = 0; print }
+	    END { printf \"%s\", sig }" | store) &&
+	git -C "$R" cat-file commit "$oid" | test_grep "^-----BEGIN SSH" - &&
+	ours "$oid" 1 "no signature" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'two signature headers (stricter: git reads the first)' '
+	oid=$(git -C "$R" cat-file commit "$GOOD" | awk "
+	    /^gpgsig / { s = 1 }
+	    s && !/^gpgsig / && !/^ / { printf \"%s\", sig; s = 0 }
+	    s { sig = sig \$0 \"\n\" }
+	    { print }" | store) &&
+	test "$(git -C "$R" cat-file commit "$oid" | grep -c "^gpgsig ")" = 2 &&
+	ours "$oid" 1 "more than one .gpgsig. header" &&
+	theirs commit "$oid" 0
+'
+
+test_expect_success 'signature for namespace file' '
+	sign_payload "$TEST_DIR/payload" alice file &&
+	oid=$(with_sig "$TEST_DIR/payload" "$TEST_DIR/payload.sig" | store) &&
+	ours "$oid" 1 "namespace .file., not .git." &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'key restricted to namespaces="file"' '
+	SIGNING_KEY=nsfile signed_commit "$R" nsfile &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "not allowed for namespace .git." &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'key with a negated namespace' '
+	SIGNING_KEY=nsneg signed_commit "$R" nsneg &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "not allowed for namespace .git." &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'expired key (valid-before in the past)' '
+	SIGNING_KEY=old signed_commit "$R" old &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "key SHA256:.* expired at 2020-01-01" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'expired key, backdated commit (stricter: git uses the date)' '
+	GIT_COMMITTER_DATE="2019-06-01T00:00:00Z" SIGNING_KEY=old \
+	    signed_commit "$R" backdated &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "key SHA256:.* expired at 2020-01-01" &&
+	theirs commit "$oid" 0
+'
+
+test_expect_success 'not yet valid key (valid-after in the future)' '
+	SIGNING_KEY=future signed_commit "$R" future &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "is not valid before 2999-01-01" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'cert-authority line does not match a plain key' '
+	SIGNING_KEY=ca signed_commit "$R" ca &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "only a cert-authority" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'RSA key (stricter: unsupported)' '
+	SIGNING_KEY=rsa signed_commit "$R" rsa &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "unsupported key type .ssh-rsa." &&
+	theirs commit "$oid" 0
+'
+
+test_expect_success 'ECDSA key (stricter: unsupported)' '
+	SIGNING_KEY=ecdsa signed_commit "$R" ecdsa &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "unsupported key type .ecdsa-sha2-nistp256." &&
+	theirs commit "$oid" 0
+'
+
+# The first base64 line of the armor, as a line number of the object.
+armor_line() {
+	git -C "$R" cat-file commit "$GOOD" | grep -n "^gpgsig " | cut -d: -f1
+}
+
+test_expect_success 'truncated base64' '
+	n=$(( $(armor_line) + 3 )) &&
+	oid=$(git -C "$R" cat-file commit "$GOOD" | sed "${n}d" | store) &&
+	ours "$oid" 1 "rejected: .*(truncated|base64|signature)" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'corrupted base64 (a valid character changed)' '
+	n=$(( $(armor_line) + 3 )) &&
+	oid=$(git -C "$R" cat-file commit "$GOOD" | awk -v n=$n "
+	    NR == n { c = substr(\$0, 20, 1); r = (c == \"A\") ? \"B\" : \"A\"
+		\$0 = substr(\$0, 1, 19) r substr(\$0, 21) }
+	    { print }" | store) &&
+	ours "$oid" 1 "rejected: bad signature" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'invalid base64 character' '
+	n=$(( $(armor_line) + 2 )) &&
+	oid=$(git -C "$R" cat-file commit "$GOOD" |
+	    sed "${n}s/^ \(.....\)./ \1*/" | store) &&
+	ours "$oid" 1 "rejected: invalid base64" &&
+	theirs commit "$oid" 1
+'
+
+test_expect_success 'junk after the armor (stricter: ssh-keygen ignores it)' '
+	oid=$(git -C "$R" cat-file commit "$GOOD" |
+	    sed "s/^ -----END SSH SIGNATURE-----$/&\n junk/" | store) &&
+	git -C "$R" cat-file commit "$oid" | test_grep "^ junk$" - &&
+	ours "$oid" 1 "rejected: unexpected text after" &&
+	theirs commit "$oid" 0
+'
+
+test_expect_success 'tag by an untrusted key' '
+	SIGNING_KEY=mallory signed_tag "$R" evil "$GOOD" &&
+	ours evil 1 "unknown key" &&
+	theirs tag evil 1
+'
+
+test_expect_success 'tampered tag message' '
+	oid=$(git -C "$R" cat-file tag v1 | sed "s/^v1$/v1 evil/" |
+	    store tag) &&
+	ours "$oid" 1 "bad signature" &&
+	theirs tag "$oid" 1
+'
+
+test_expect_success 'tag re-pointed under another name (stricter)' '
+	git -C "$R" update-ref refs/tags/v2 "$(git -C "$R" rev-parse v1)" &&
+	ours v2 1 "tag .v1. is under ref .refs/tags/v2." &&
+	theirs tag v2 0
+'
+
+test_expect_success 'tag with junk after the armor (stricter)' '
+	oid=$( { git -C "$R" cat-file tag v1; echo junk; } | store tag) &&
+	git -C "$R" update-ref refs/tags/v1junk "$oid" &&
+	ours "$oid" 1 "unexpected text after" &&
+	theirs tag "$oid" 0
+'
+
+test_expect_success 'a tree is neither a commit nor a tag' '
+	ours "$GOOD^{tree}" 1 "is a tree, not a commit or a tag"
+'
+
+test_expect_success 'unknown revision' '
+	ours no-such-rev 1 "unknown revision .no-such-rev."
+'
+
+test_expect_success 'verify --repo . HEAD in a work tree' '
+	git -C "$R" checkout -q "$GOOD" &&
+	(cd "$R" && "$NIXPULL" verify --repo . --allowed-signers "$A" HEAD) \
+	    >"$TEST_DIR/out" &&
+	test_grep "good signature" "$TEST_DIR/out" &&
+	mkdir -p "$R/sub" &&
+	(cd "$R/sub" && "$NIXPULL" verify --repo . --allowed-signers "$A" \
+	    HEAD) >"$TEST_DIR/out" &&
+	test_grep "good signature" "$TEST_DIR/out" &&
+	git -C "$R" checkout -q main
+'
+
+test_expect_success 'usage errors exit 2' '
+	test_expect_code 2 "$NIXPULL" verify --repo "$R" \
+	    --allowed-signers "$A" &&
+	test_expect_code 2 "$NIXPULL" verify --repo "$R" \
+	    --allowed-signers "$A" HEAD HEAD &&
+	test_expect_code 2 "$NIXPULL" verify --bogus HEAD
+'
+
+test_expect_success 'a bad allowed_signers file is a config error (78)' '
+	echo "alice@example.com ssh-ed25519 !!!" >"$TEST_DIR/bad" &&
+	test_expect_code 78 "$NIXPULL" verify --repo "$R" \
+	    --allowed-signers "$TEST_DIR/bad" HEAD 2>"$TEST_DIR/err" &&
+	test_grep "bad:1" "$TEST_DIR/err" &&
+	test_expect_code 78 "$NIXPULL" verify --repo "$R" \
+	    --allowed-signers "$TEST_DIR/missing" HEAD
+'
+
+test_expect_success 'without --allowed-signers the config is read' '
+	mkdir -p "$TEST_DIR/state" &&
+	git clone -q --mirror "$R" "$TEST_DIR/state/mirror.git" &&
+	cat >"$TEST_DIR/config.yaml" <<-EOF &&
+	repo:
+	  url: file://$R
+	trust:
+	  allowed_signers: $A
+	  revoked_keys: $V
+	state_dir: $TEST_DIR/state
+	EOF
+	"$NIXPULL" verify -c "$TEST_DIR/config.yaml" "$GOOD" >"$TEST_DIR/out" &&
+	test_grep "good signature" "$TEST_DIR/out" &&
+	test_grep "^deploy: yes$" "$TEST_DIR/out" &&
+	test_expect_code 1 "$NIXPULL" verify -c "$TEST_DIR/config.yaml" \
+	    "$UNSIGNED" &&
+	test_expect_code 78 "$NIXPULL" verify -c "$TEST_DIR/nonexistent.yaml" \
+	    "$GOOD"
+'
+
+test_expect_success 'file options override the config' '
+	: >"$TEST_DIR/empty" &&
+	test_expect_code 1 "$NIXPULL" verify -c "$TEST_DIR/config.yaml" \
+	    --allowed-signers "$TEST_DIR/empty" "$GOOD" >"$TEST_DIR/out" &&
+	test_grep "unknown key" "$TEST_DIR/out"
+'
+
+test_expect_success 'threshold 2: a commit signature alone would not deploy' '
+	sed "/^trust:/a\\  threshold: 2" "$TEST_DIR/config.yaml" \
+	    >"$TEST_DIR/k2.yaml" &&
+	"$NIXPULL" verify -c "$TEST_DIR/k2.yaml" "$GOOD" >"$TEST_DIR/out" &&
+	test_grep "^deploy: no \(1 of 2 required distinct keys" \
+	    "$TEST_DIR/out"
+'
+
+test_done
