@@ -90,7 +90,11 @@ struct config {
  * Loads path into cfg (which it initialises).  On failure returns -1 and
  * appends one "file:line:col: what" line per problem to errors; cfg is then
  * released.  Warnings (e.g. a world-readable secret) go to warnings either
- * way.  A missing file is an error too.
+ * way.  A missing file is an error too.  Relative paths in the file are
+ * resolved against the file's directory (state_dir must be absolute).  Only
+ * config_load looks at the filesystem: secrets (repo.ssh_key,
+ * repo.token_file, report.token_file) must be readable regular files, and a
+ * warning says when group or others may read them; they are never read.
  */
 int	config_load(struct config *cfg, const char *path, struct strvec *errors,
 	    struct strvec *warnings);
