@@ -9,14 +9,16 @@
 #	spaces.  For each HOST:
 #	  nixosConfigurations."HOST".config.system.build.toplevel
 #	    bin/switch-to-configuration ACTION  appends "ACTION TOPLEVEL" to
-#		$NIXPULL_TEST_ROOT/switch.log (if set), exits
-#		$NIXPULL_TEST_SWITCH_EXIT (default 0)
+#		$NIXPULL_TEST_ROOT/switch.log (if set), exits with the number
+#		in $NIXPULL_TEST_ROOT/switch-exit if that file exists, else
+#		$NIXPULL_TEST_SWITCH_EXIT, else 0 (NixOS: 2 = activation
+#		failed, 4 = some units failed)
 #	    kernel, initrd (links to derivations of their own), kernel-params,
 #	    kernel-modules, systemd, nixos-version, sw/bin/nixos-version
 #	    (--json: {"nixosVersion", "configurationRevision"?})
 #	  darwinConfigurations."HOST".system
 #	    activate, activate-user (log "activate TOP" / "activate-user TOP"
-#	    to switch.log, exit $NIXPULL_TEST_SWITCH_EXIT), systemConfig,
+#	    to switch.log, exit like switch-to-configuration), systemConfig,
 #	    darwin-version, sw/bin/darwin-version (--json)
 #	VARIANT is a string; any change changes the out paths.  Comma-separated
 #	words in it also mean:
@@ -36,6 +38,10 @@
 #	when WORK has user.signingkey), silently
 #   nixflake_build REF ATTR [NIX ARGS...]
 #	nix build --json --no-link REF#ATTR; prints the out path
+#   standin_env
+#	puts the stand-ins (tests/lib/bin: nixos-rebuild, darwin-rebuild,
+#	systemctl) first on PATH and exports NIXPULL_TEST_ROOT=$TEST_DIR/root
+#	(unless set), creating it; see tests/lib/bin/standin-lib.sh
 
 nix_offline_env() {
 	if [ -z "${NIX_CONFIG:-}" ]; then
@@ -151,7 +157,11 @@ EOF
       if [ -n "$NIXPULL_TEST_ROOT" ]; then
         echo "$1 $top" >> "$NIXPULL_TEST_ROOT/switch.log"
       fi
-      exit ''${NIXPULL_TEST_SWITCH_EXIT:-0}
+      code=''${NIXPULL_TEST_SWITCH_EXIT:-0}
+      if [ -n "$NIXPULL_TEST_ROOT" ] && [ -f "$NIXPULL_TEST_ROOT/switch-exit" ]; then
+        code=$(cat "$NIXPULL_TEST_ROOT/switch-exit")
+      fi
+      exit $code
     '';
 
     activateScript = what: ''
@@ -160,7 +170,11 @@ EOF
       if [ -n "$NIXPULL_TEST_ROOT" ]; then
         echo "${what} $top" >> "$NIXPULL_TEST_ROOT/switch.log"
       fi
-      exit ''${NIXPULL_TEST_SWITCH_EXIT:-0}
+      code=''${NIXPULL_TEST_SWITCH_EXIT:-0}
+      if [ -n "$NIXPULL_TEST_ROOT" ] && [ -f "$NIXPULL_TEST_ROOT/switch-exit" ]; then
+        code=$(cat "$NIXPULL_TEST_ROOT/switch-exit")
+      fi
+      exit $code
     '';
 
     versionScript = file: ''
@@ -267,4 +281,14 @@ nixflake_build() {
 	nix_offline_env
 	json=$(nix build --json --no-link "$@" "$ref#$attr") || return
 	printf '%s\n' "$json" | jq -er '.[0].outputs.out'
+}
+
+standin_env() {
+	case ":$PATH:" in
+	*":$TESTLIB_DIR/bin:"*) ;;
+	*) PATH=$TESTLIB_DIR/bin:$PATH ;;
+	esac
+	: "${NIXPULL_TEST_ROOT:=$TEST_DIR/root}"
+	mkdir -p "$NIXPULL_TEST_ROOT"
+	export PATH NIXPULL_TEST_ROOT
 }
