@@ -21,7 +21,7 @@
 
 #include "config.h"
 #include "duration.h"
-#include "limits.h"
+#include "caps.h"
 #include "yamldoc.h"
 
 enum ktype {
@@ -301,7 +301,11 @@ key_is_string(struct cparse *c, const struct ynode *kn)
 	if (kn->type == YNODE_SCALAR && !ynode_is_null(kn) &&
 	    strlen(kn->str) == kn->len)
 		return true;
-	cerr(c, kn->start, "keys must be strings, not %s", ynode_kind(kn));
+	if (kn->type == YNODE_SCALAR && !ynode_is_null(kn))
+		cerr(c, kn->start, "keys must not contain NUL characters");
+	else
+		cerr(c, kn->start, "keys must be strings, not %s",
+		    ynode_kind(kn));
 	return false;
 }
 
@@ -753,7 +757,7 @@ set_bool(struct cparse *c, const char *full, const struct key *k,
 		type_error(c, full, "true or false", v);
 		return;
 	}
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 3 && strlen(v->str) == v->len; i++) {
 		if (strcmp(v->str, yes[i]) == 0 || strcmp(v->str, no[i]) == 0) {
 			*FIELD(c, k, bool) = strcmp(v->str, yes[i]) == 0;
 			return;

@@ -10,7 +10,7 @@
 
 #include <yaml.h>
 
-#include "limits.h"
+#include "caps.h"
 #include "yamldoc.h"
 
 struct ybuild {
@@ -175,7 +175,9 @@ on_scalar(struct ybuild *b, const yaml_event_t *ev)
 	if ((n = node_new(b, YNODE_SCALAR, ev)) == NULL)
 		return -1;
 	n->len = ev->data.scalar.length;
-	n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
+	n->str = xmalloc(n->len + 1);	/* not strndup: it may hold a NUL */
+	memcpy(n->str, ev->data.scalar.value, n->len);
+	n->str[n->len] = '\0';
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	node_attach(b, n);
 	return 0;
