@@ -23,7 +23,7 @@
 #include "cmd.h"
 #include "duration.h"
 #include "err.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 #include "report.h"
 #include "status.h"
@@ -618,9 +618,13 @@ fleet_print_table(const struct fleet *f, FILE *fp)
 		fprintf(fp, "%-*s  ", w[c], head[c]);
 	fprintf(fp, "%s\n", head[7]);
 	for (size_t i = 0; i < f->n; i++) {
-		for (int c = 0; c < 7; c++)
+		for (int c = 0; c < 6; c++)
 			fprintf(fp, "%-*s  ", w[c], rows[i].col[c]);
-		fprintf(fp, "%s\n", rows[i].col[7]);
+		if (rows[i].col[7][0] == '\0')
+			fprintf(fp, "%s\n", rows[i].col[6]);
+		else
+			fprintf(fp, "%-*s  %s\n", w[6], rows[i].col[6],
+			    rows[i].col[7]);
 		for (int c = 0; c < 8; c++)
 			free(rows[i].col[c]);
 	}

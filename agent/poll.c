@@ -12,7 +12,7 @@
 #include "fsutil.h"
 #include "git.h"
 #include "log.h"
-#include "poll.h"
+#include "fetch.h"
 
 static bool
 is_oid(const char *s, size_t n)

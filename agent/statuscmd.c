@@ -11,7 +11,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fsutil.h"
-#include "limits.h"
+#include "caps.h"
 #include "status.h"
 #include "timeutil.h"
 

@@ -17,7 +17,7 @@
 
 #include "allowed_signers.h"
 #include "buf.h"
-#include "limits.h"
+#include "caps.h"
 #include "sshsig.h"
 
 struct signer {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "duration.h"
-#include "limits.h"
+#include "caps.h"
 
 struct unit {
 	const char	*name;

@@ -5,6 +5,22 @@
 
 #include "err.h"
 
+/* dst = a ": " b, truncated to fit cap (which is > 0). */
+static void
+join(char *dst, size_t cap, const char *a, const char *b)
+{
+	size_t off = strnlen(a, cap - 1), n;
+
+	memmove(dst, a, off);
+	if (cap - 1 - off >= 2) {
+		memcpy(dst + off, ": ", 2);
+		off += 2;
+	}
+	n = strnlen(b, cap - 1 - off);
+	memmove(dst + off, b, n);
+	dst[off + n] = '\0';
+}
+
 int
 err_set(struct err *e, const char *fmt, ...)
 {
@@ -30,7 +46,7 @@ err_prefix(struct err *e, const char *fmt, ...)
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", head, old);
+	join(e->msg, sizeof(e->msg), head, old);
 	return -1;
 }
 
@@ -46,7 +62,7 @@ err_errno(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", head, strerror(saved));
+	join(e->msg, sizeof(e->msg), head, strerror(saved));
 	errno = saved;
 	return -1;
 }

@@ -6,7 +6,7 @@
 #ifndef NIXPULL_ERR_H
 #define NIXPULL_ERR_H
 
-#include "limits.h"
+#include "caps.h"
 
 struct err {
 	char msg[MAX_ERROR];

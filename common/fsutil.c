@@ -6,6 +6,9 @@
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#ifdef __APPLE__
+#include <sys/random.h>	/* getentropy */
+#endif
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +23,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fsutil.h"
-#include "limits.h"
+#include "caps.h"
 
 #define TEMP_TRIES	16
 #define READ_CHUNK	65536

@@ -16,7 +16,8 @@
  * Replaces path with data: a temp file ".NAME.tmp-RANDOM" in the same
  * directory (O_EXCL), written in full, fchmod'ed to exactly mode (umask
  * ignored), fsynced, renamed over path, then the directory fsynced.  On
- * failure path is untouched and no temp file is left behind.
+ * failure no temp file is left behind, and path is untouched unless only
+ * the final fsync of the directory failed.
  */
 int	fs_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, struct err *e);

@@ -45,7 +45,7 @@
 #include "buf.h"
 #include "duration.h"
 #include "git.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 
 #define DEFAULT_KNOWN_HOSTS	"/etc/ssh/ssh_known_hosts"

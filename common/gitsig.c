@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "gitsig.h"
-#include "limits.h"
+#include "caps.h"
 
 #define SIG_HEADER	"gpgsig"	/* SHA-1 repositories */
 #define SIG_HEADER_256	"gpgsig-sha256"	/* the other algorithm's */

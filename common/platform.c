@@ -13,7 +13,7 @@
 
 #include "buf.h"
 #include "duration.h"
-#include "limits.h"
+#include "caps.h"
 #include "platform.h"
 #include "spawn.h"
 

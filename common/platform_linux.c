@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "caps.h"
 #include "platform.h"
 
 /* 0 read, 1 absent or unreadable (left unknown), -1 error. */

@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fsutil.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 #include "report.h"
 #include "status.h"

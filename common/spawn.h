@@ -19,7 +19,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "limits.h"
+#include "caps.h"
 
 struct spawn_opts {
 	/* argv[0] is searched in the PATH of envp (of ours when envp is

@@ -31,7 +31,7 @@
 #include <sodium.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "caps.h"
 #include "sshsig.h"
 
 #define SSHSIG_MAGIC		"SSHSIG"

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "fsutil.h"
-#include "limits.h"
+#include "caps.h"
 #include "status.h"
 #include "timeutil.h"
 

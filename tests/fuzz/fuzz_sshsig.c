@@ -13,7 +13,7 @@
 
 #include "allowed_signers.h"
 #include "buf.h"
-#include "limits.h"
+#include "caps.h"
 #include "sshsig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

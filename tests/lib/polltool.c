@@ -24,7 +24,7 @@
 #include "config.h"
 #include "duration.h"
 #include "err.h"
-#include "poll.h"
+#include "fetch.h"
 
 static void
 usage(void)

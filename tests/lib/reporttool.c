@@ -24,7 +24,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fsutil.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 #include "report.h"
 #include "status.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "limits.h"
+#include "caps.h"
 #include "t.h"
 
 static char corpus[4096];

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "duration.h"
-#include "limits.h"
+#include "caps.h"
 #include "t.h"
 
 static const struct {

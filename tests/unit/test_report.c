@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
-#include "limits.h"
+#include "caps.h"
 #include "report.h"
 #include "status.h"
 #include "t.h"

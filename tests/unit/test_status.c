@@ -6,7 +6,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
-#include "limits.h"
+#include "caps.h"
 #include "status.h"
 #include "t.h"
 

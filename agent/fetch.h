@@ -9,8 +9,8 @@
  * request (one smart-HTTP GET or one ssh session) and nothing else: no
  * fetch, no process, no write.
  */
-#ifndef NIXPULL_POLL_H
-#define NIXPULL_POLL_H
+#ifndef NIXPULL_FETCH_H
+#define NIXPULL_FETCH_H
 
 #include <stdbool.h>
 #include <stdint.h>

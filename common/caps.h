@@ -1,6 +1,6 @@
 /* Size limits, in one place.  Untrusted input never grows past these. */
-#ifndef NIXPULL_LIMITS_H
-#define NIXPULL_LIMITS_H
+#ifndef NIXPULL_CAPS_H
+#define NIXPULL_CAPS_H
 
 #define MAX_CONFIG_SIZE		(1024 * 1024)	/* config.yaml */
 #define MAX_CONFIG_DEPTH	8		/* YAML nesting */
