@@ -1,0 +1,327 @@
+/*
+ * One cycle, top-down: poll, select and verify here; build, activate and
+ * check in deploy.c; the status document in publish.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "allowed_signers.h"
+#include "config.h"
+#include "cycle_int.h"
+#include "log.h"
+#include "fetch.h"
+#include "report.h"
+#include "spawn.h"
+#include "timeutil.h"
+
+#define VERSION_TIMEOUT_MS	30000
+
+void
+agent_init(struct agent *a, const struct config *cfg,
+    const volatile sig_atomic_t *cancel)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+	a->cancel = cancel;
+	platform_init(&a->plat);
+	status_init(&a->st);
+}
+
+void
+agent_release(struct agent *a)
+{
+	status_release(&a->st);
+}
+
+const char *
+cycle_outcome_name(enum cycle_outcome o)
+{
+	static const char *const names[] = {
+		"current", "no change", "deferred", "rejected", "failed",
+		"rolled back", "interrupted",
+	};
+
+	return names[o];
+}
+
+int
+cycle_exit_status(enum cycle_outcome o)
+{
+	return o == CYCLE_CURRENT || o == CYCLE_NO_CHANGE ? 0 : 1;
+}
+
+static void
+set_str(char **field, const char *v)
+{
+	free(*field);
+	*field = v ? xstrdup(v) : NULL;
+}
+
+/* The machine's facts, for the tuner and the status document. */
+static void
+probe(struct agent *a)
+{
+	struct status_system *sys = &a->st.system;
+	struct err e;
+
+	platform_init(&a->plat);
+	if (platform_probe(&a->plat, &e) == -1)
+		log_warnx("probe: %s", e.msg);
+	if (!a->nix_probed) {
+		if (platform_probe_nix(&a->plat, NULL, &e) == -1)
+			log_warnx("probe: %s", e.msg);
+		a->nix_probed = true;
+	}
+	set_str(&sys->os, a->plat.os);
+	set_str(&sys->arch, a->plat.arch);
+	if (a->plat.nix_version[0])
+		set_str(&sys->nix_version, a->plat.nix_version);
+	sys->cpus = (int)platform_cpu_budget(&a->plat);
+	sys->mem_bytes = a->plat.mem_total ? (int64_t)a->plat.mem_total : -1;
+	sys->on_battery = a->plat.on_battery;
+}
+
+/* The document starts from the last one saved, so a restart goes on. */
+static void
+load_status(struct agent *a)
+{
+	struct deployed d;
+	struct err e;
+	int r;
+
+	if (a->st_loaded)
+		return;
+	a->st_loaded = true;
+	r = status_load(a->cfg->state_dir, &a->st, &e);
+	if (r == -1)
+		log_warnx("%s (starting a new status document)", e.msg);
+	if (r != 0)
+		status_init(&a->st);
+	set_str(&a->st.host, a->cfg->host);
+	set_str(&a->st.agent_version, NIXPULL_VERSION);
+	/* deployed.json is the record; the document follows it. */
+	if (state_load_deployed(a->cfg->state_dir, &d, &e) == 0) {
+		if (d.rev[0])
+			status_set_deployed(a, &d);
+		deployed_release(&d);
+	}
+}
+
+static void
+flush_pending(struct agent *a)
+{
+	struct report_target t;
+	struct err e;
+
+	if (a->cfg->report.url == NULL)
+		return;
+	report_target_from_config(&t, a->cfg);
+	if (report_flush(&t, a->cfg->state_dir, a->cfg->host, &e) == -1)
+		log_warnx("report: %s", e.msg);
+}
+
+/* configurationRevision of the running system, for a host with no record. */
+static char *
+system_revision(const struct agent *a)
+{
+	const char *darwin[] = { "darwin-version", "--json", NULL };
+	const char *nixos[] = { "nixos-version", "--json", NULL };
+	struct buf out;
+	struct err e;
+	char rev[GIT_OID_HEXSZ + 1], *r = NULL;
+	int is_darwin = strcmp(a->plat.os, "darwin") == 0;
+
+	if (spawn_capture(is_darwin ? darwin : nixos, NULL, VERSION_TIMEOUT_MS,
+	    64 * 1024, &out, &e) == 0 &&
+	    select_parse_version_json(out.data, out.len, rev) == 0)
+		r = xstrdup(rev);
+	else
+		log_debug("no configurationRevision of the running system");
+	buf_release(&out);
+	return r;
+}
+
+static enum cycle_outcome
+do_poll(struct cycle *c)
+{
+	struct agent *a = c->a;
+	struct poll_result pr;
+
+	if (poll_run(c->cfg, &pr, &c->err) == -1) {
+		attempt_begin(a, NULL);
+		attempt_duration(a, PHASE_POLL, pr.poll_ms);
+		if (pr.fetch_ms)
+			attempt_duration(a, PHASE_FETCH, pr.fetch_ms);
+		a->st.last_attempt.fetch_bytes = (int64_t)pr.bytes_received;
+		a->st.last_attempt.phase = pr.fetch_ms ? PHASE_FETCH :
+		    PHASE_POLL;
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		return CYCLE_FAILED;
+	}
+	if (!pr.changed) {
+		log_debug("tip %.12s already handled", pr.tip);
+		publish(a, 0);	/* a heartbeat: nothing is written */
+		return CYCLE_NO_CHANGE;
+	}
+	memcpy(c->tip, pr.tip, sizeof(c->tip));
+	set_str(&a->st.tip.rev, pr.tip);
+	a->st.tip.seen_at = time_now();
+	attempt_begin(a, pr.tip);
+	attempt_duration(a, PHASE_POLL, pr.poll_ms);
+	attempt_duration(a, PHASE_FETCH, pr.fetch_ms);
+	a->st.last_attempt.fetch_bytes = (int64_t)pr.bytes_received;
+	log_info("fetched %.12s (%llu bytes)", pr.tip,
+	    (unsigned long long)pr.bytes_received);
+	return CYCLE_CURRENT;
+}
+
+static void
+record_tip(struct cycle *c)
+{
+	struct err e;
+
+	if (poll_record(c->cfg, c->tip, &e) == -1)
+		log_warnx("%s", e.msg);
+}
+
+static int
+do_select(struct cycle *c, git_repository *repo, struct signers *signers)
+{
+	struct select_opts so;
+	git_oid tip, deployed;
+	char *sysrev = NULL;
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	so.ref = c->cfg->repo.ref;
+	so.signers = signers;
+	so.threshold = c->cfg->trust.threshold;
+	so.max_walk = c->cfg->trust.max_walk;
+	so.max_age_ms = c->cfg->trust.max_age_ms;
+	so.now = time_now();
+	if (c->dep.rev[0] && git_oid_fromstr(&deployed, c->dep.rev) == 0)
+		so.deployed = &deployed;
+	else
+		so.system_rev = sysrev = system_revision(c->a);
+	if (git_oid_fromstr(&tip, c->tip) != 0)
+		return err_set(&c->err, "bad tip '%s'", c->tip);
+	r = select_release(repo, &tip, &so, &c->sel, &c->err);
+	free(sysrev);
+	return r;
+}
+
+/* Nothing newer than what runs is signed. */
+static enum cycle_outcome
+at_floor(struct cycle *c)
+{
+	struct agent *a = c->a;
+	struct deployed d;
+	struct err e;
+
+	if (c->sel.floor == FLOOR_SYSTEM && c->dep.rev[0] == '\0') {
+		/* The running system is the record from now on. */
+		memset(&d, 0, sizeof(d));
+		memcpy(d.rev, c->sel.rev, sizeof(d.rev));
+		d.store_path = state_resolve_system(
+		    c->cfg->activate.current_system);
+		d.committed_at = (time_t)c->sel.commit_time;
+		if (state_save_deployed(c->cfg->state_dir, &d, &e) == -1)
+			log_warnx("%s", e.msg);
+		status_set_deployed(a, &d);
+		deployed_release(&d);
+	}
+	a->st.stale_release = c->sel.stale_release;
+	if (c->sel.tip_bad_signature) {
+		attempt_end(a, RESULT_REJECTED, STATE_REJECTED,
+		    c->sel.tip_why, NULL);
+		return CYCLE_REJECTED;
+	}
+	if (c->sel.skipped)
+		log_info("%u unsigned commit(s) above %.12s: not released "
+		    "yet", c->sel.skipped, c->sel.rev);
+	attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
+	return CYCLE_CURRENT;
+}
+
+static enum cycle_outcome
+verify_and_deploy(struct cycle *c)
+{
+	struct agent *a = c->a;
+	struct signers *signers = NULL;
+	git_repository *repo = NULL;
+	enum cycle_outcome o = CYCLE_FAILED;
+	uint64_t t0 = time_monotonic_ms();
+
+	a->st.last_attempt.phase = PHASE_VERIFY;
+	if (signers_load(&signers, c->cfg->trust.allowed_signers,
+	    c->cfg->trust.revoked_keys, &c->err) == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		goto out;
+	}
+	if (git_repository_open_bare(&repo, c->mirror) != 0) {
+		err_set(&c->err, "cannot open the mirror '%s': %s", c->mirror,
+		    git_error_last() ? git_error_last()->message : "?");
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		goto out;
+	}
+	if (do_select(c, repo, signers) == -1) {
+		attempt_duration(a, PHASE_VERIFY, time_monotonic_ms() - t0);
+		o = c->sel.outcome == SELECT_ERROR ? CYCLE_FAILED :
+		    CYCLE_REJECTED;
+		attempt_end(a, o == CYCLE_FAILED ? RESULT_FAILED :
+		    RESULT_REJECTED, o == CYCLE_FAILED ? STATE_FAILED :
+		    STATE_REJECTED, c->err.msg, NULL);
+		if (o == CYCLE_REJECTED)
+			record_tip(c);
+		goto out;
+	}
+	attempt_duration(a, PHASE_VERIFY, time_monotonic_ms() - t0);
+	if (c->sel.tofu)
+		log_warnx("no deployed revision on record and no "
+		    "configurationRevision on the running system: trusting "
+		    "the first signed release %.12s (trust on first use)",
+		    c->sel.rev);
+	if (c->sel.at_floor)
+		o = at_floor(c);
+	else
+		o = deploy_selected(c);
+	if (o != CYCLE_DEFERRED && o != CYCLE_FAILED &&
+	    o != CYCLE_INTERRUPTED)
+		record_tip(c);
+ out:
+	git_repository_free(repo);
+	signers_free(signers);
+	return o;
+}
+
+enum cycle_outcome
+cycle_run(struct agent *a)
+{
+	struct cycle c;
+	enum cycle_outcome o;
+	struct err e;
+
+	memset(&c, 0, sizeof(c));
+	c.a = a;
+	c.cfg = a->cfg;
+	load_status(a);
+	probe(a);
+	flush_pending(a);
+	if ((o = deploy_resume(a)) != CYCLE_NO_CHANGE)
+		return o;
+	if ((o = do_poll(&c)) != CYCLE_CURRENT)
+		return o;
+	if (state_load_deployed(c.cfg->state_dir, &c.dep, &e) == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, e.msg, NULL);
+		return CYCLE_FAILED;
+	}
+	c.mirror = poll_mirror_path(c.cfg);
+	o = verify_and_deploy(&c);
+	free(c.mirror);
+	deployed_release(&c.dep);
+	log_info("cycle: %s", cycle_outcome_name(o));
+	return o;
+}

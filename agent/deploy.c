@@ -1,0 +1,414 @@
+/*
+ * Build, activate, check and roll back the selected revision; and finish
+ * what a killed agent left between activation and its health checks.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "activate.h"
+#include "build.h"
+#include "config.h"
+#include "cycle_int.h"
+#include "fsutil.h"
+#include "log.h"
+#include "timeutil.h"
+#include "tune.h"
+
+#define MAX_INTERRUPTED	3	/* interrupted activations before "bad" */
+
+static char *
+scratch_dir(const struct config *cfg)
+{
+	char *d = xasprintf("%s/scratch", cfg->state_dir);
+	struct err e;
+
+	/* nixos-rebuild (bash) may leave ./result behind: a fresh dir. */
+	if (fs_remove_tree(d, &e) == -1 || fs_mkdir_p(d, 0700, &e) == -1)
+		log_warnx("%s", e.msg);
+	return d;
+}
+
+static void
+req_init(struct activate_request *rq, struct agent *a, const char *url,
+    const char *rev, const char *log_path, const char *scratch)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->cfg = a->cfg;
+	rq->os = a->plat.os;
+	rq->flake_url = url;
+	rq->rev = rev;
+	rq->log_path = log_path;
+	rq->scratch_dir = scratch;
+	rq->max_jobs = a->st.last_attempt.max_jobs > 0 ?
+	    a->st.last_attempt.max_jobs : 1;
+	rq->cores = a->st.last_attempt.cores >= 0 ?
+	    a->st.last_attempt.cores : 0;
+}
+
+/* Reboot needed: booted and current system differ in kernel, initrd or
+ * kernel modules (as system.autoUpgrade decides it); -1 unknown. */
+static int
+reboot_required(const struct config *cfg)
+{
+	static const char *const parts[] = { "kernel", "initrd",
+	    "kernel-modules" };
+	char *cur_dir = xstrdup(cfg->activate.current_system), *slash;
+	char *booted, *a, *b;
+	int r = 0;
+
+	if ((slash = strrchr(cur_dir, '/')) != NULL)
+		*slash = '\0';
+	booted = xasprintf("%s/booted-system", cur_dir);
+	if (access(booted, F_OK) == -1)
+		r = -1;
+	for (size_t i = 0; r == 0 && i < 3; i++) {
+		char *pa = xasprintf("%s/%s", cfg->activate.current_system,
+		    parts[i]);
+		char *pb = xasprintf("%s/%s", booted, parts[i]);
+
+		a = state_resolve_system(pa);
+		b = state_resolve_system(pb);
+		if (a == NULL && b == NULL)
+			r = i == 0 ? -1 : 0;	/* no kernel: a container */
+		else if (a == NULL || b == NULL || strcmp(a, b) != 0)
+			r = 1;
+		free(a);
+		free(b);
+		free(pa);
+		free(pb);
+		if (r != 0)
+			break;
+	}
+	free(booted);
+	free(cur_dir);
+	return r;
+}
+
+static void
+record_deployed(struct agent *a, const char *rev, const char *store_path,
+    const char *signer, const char *fpr, time_t committed, bool tofu)
+{
+	struct deployed d;
+	struct err e;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.rev, sizeof(d.rev), "%s", rev);
+	d.store_path = (char *)store_path;
+	d.signer = (char *)signer;
+	d.key_fingerprint = (char *)fpr;
+	d.activated_at = time_now();
+	d.committed_at = committed;
+	d.tofu = tofu;
+	if (state_save_deployed(a->cfg->state_dir, &d, &e) == -1)
+		log_warnx("%s", e.msg);
+	status_set_deployed(a, &d);
+	a->st.reboot_required = reboot_required(a->cfg);
+}
+
+/* Roll back (when configured), mark rev bad and end the attempt. */
+static enum cycle_outcome
+fail_activation(struct agent *a, struct activate_request *rq,
+    const char *prev_system, const char *why, const char *tail)
+{
+	struct spawn_result res;
+	struct err e;
+	char *msg;
+	enum cycle_outcome o = CYCLE_FAILED;
+	enum status_state st = STATE_FAILED;
+
+	if (state_mark_bad(a->cfg->state_dir, rq->rev, why, &e) == -1)
+		log_warnx("%s", e.msg);
+	if (a->cfg->activate.rollback && a->cfg->activate.mode != MODE_NONE) {
+		if (activate_rollback(rq, prev_system, &res, &e) == 0) {
+			o = CYCLE_ROLLED_BACK;
+			st = STATE_ROLLED_BACK;
+		} else {
+			log_warnx("rollback failed: %s", e.msg);
+		}
+	}
+	if (state_clear_inflight(a->cfg->state_dir, &e) == -1)
+		log_warnx("%s", e.msg);
+	msg = o == CYCLE_ROLLED_BACK ?
+	    xasprintf("%s; rolled back", why) :
+	    xasprintf("%s; not rolled back", why);
+	attempt_end(a, o == CYCLE_ROLLED_BACK ? RESULT_ROLLED_BACK :
+	    RESULT_FAILED, st, msg, tail);
+	free(msg);
+	return o;
+}
+
+/* Health checks after a (resumed) activation; boot mode has none to run:
+ * the new system only starts at the next boot. */
+static int
+run_checks(struct agent *a, const char *log_path, struct spawn_result *res,
+    struct err *e)
+{
+	uint64_t t0 = time_monotonic_ms();
+	int r;
+
+	if (a->cfg->activate.mode == MODE_BOOT)
+		return 0;
+	a->st.last_attempt.phase = PHASE_CHECK;
+	res->tail[0] = '\0';
+	r = checks_run(a->cfg, log_path, res, e);
+	attempt_duration(a, PHASE_CHECK, time_monotonic_ms() - t0);
+	return r;
+}
+
+/* Interrupted activations of rev so far, from a left-over inflight.json. */
+static unsigned
+inflight_tries(const char *dir, const char *rev)
+{
+	struct inflight old;
+	struct err e;
+	unsigned n = 0;
+
+	if (state_load_inflight(dir, &old, &e) == 1) {
+		if (strcmp(old.rev, rev) == 0)
+			n = old.tries;
+		inflight_release(&old);
+	}
+	return n;
+}
+
+static enum cycle_outcome
+activate_built(struct cycle *c, const char *url, struct build_result *br)
+{
+	struct agent *a = c->a;
+	const struct config *cfg = c->cfg;
+	struct activate_request rq;
+	struct spawn_result res;
+	struct inflight f;
+	struct err e;
+	char *scratch = scratch_dir(cfg);
+	char *prev = state_resolve_system(cfg->activate.current_system);
+	enum cycle_outcome o;
+	uint64_t t0;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.rev, sizeof(f.rev), "%s", c->sel.rev);
+	f.store_path = br->store_path;
+	f.prev_system = prev;
+	f.signer = c->sel.signer.principals;
+	f.key_fingerprint = c->sel.signer.fingerprint;
+	f.started_at = time_now();
+	f.committed_at = (time_t)c->sel.commit_time;
+	f.tries = inflight_tries(cfg->state_dir, f.rev);
+	if (state_save_inflight(cfg->state_dir, &f, &c->err) == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		o = CYCLE_FAILED;
+		goto out;
+	}
+	req_init(&rq, a, url, c->sel.rev, br->log_path, scratch);
+	attempt_phase(a, PHASE_ACTIVATE, STATE_ACTIVATING);
+	t0 = time_monotonic_ms();
+	if (activate_run(&rq, &res, &e) == -1) {
+		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
+		o = fail_activation(a, &rq, prev, e.msg, res.tail);
+		goto out;
+	}
+	attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
+	if (run_checks(a, br->log_path, &res, &e) == -1) {
+		o = fail_activation(a, &rq, prev, e.msg, res.tail);
+		goto out;
+	}
+	record_deployed(a, c->sel.rev, br->store_path,
+	    c->sel.signer.principals, c->sel.signer.fingerprint,
+	    (time_t)c->sel.commit_time, c->sel.tofu);
+	if (state_clear_inflight(cfg->state_dir, &e) == -1)
+		log_warnx("%s", e.msg);
+	attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
+	log_info("deployed %.12s (%s)", c->sel.rev, br->store_path);
+	o = CYCLE_CURRENT;
+ out:
+	free(prev);
+	free(scratch);
+	return o;
+}
+
+static int
+tune(struct cycle *c)
+{
+	struct agent *a = c->a;
+	struct tune_result t;
+
+	if (tune_choose(&a->plat, c->cfg, &t, &c->err) == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		return -1;
+	}
+	a->st.last_attempt.max_jobs = c->max_jobs = t.max_jobs;
+	a->st.last_attempt.cores = c->cores = t.cores;
+	if (t.defer) {
+		char *why = xasprintf("build of %.12s deferred: %s",
+		    c->sel.rev, t.reason);
+
+		attempt_end(a, RESULT_DEFERRED, STATE_DEFERRED, why, NULL);
+		free(why);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+prune_roots(struct cycle *c)
+{
+	const char *keep[2] = { c->sel.rev, c->dep.rev[0] ? c->dep.rev : NULL };
+	struct err e;
+
+	if (build_prune_gcroots(c->cfg->state_dir, keep, 2, &e) == -1)
+		log_warnx("%s", e.msg);
+}
+
+static enum cycle_outcome
+after_build(struct cycle *c, const char *url, struct build_result *br)
+{
+	struct agent *a = c->a;
+	char *cur = state_resolve_system(c->cfg->activate.current_system);
+	enum cycle_outcome o;
+
+	if (cur && strcmp(cur, br->store_path) == 0) {
+		log_info("%.12s builds the running system: nothing to "
+		    "activate", c->sel.rev);
+		record_deployed(a, c->sel.rev, br->store_path,
+		    c->sel.signer.principals, c->sel.signer.fingerprint,
+		    (time_t)c->sel.commit_time, c->sel.tofu);
+		attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
+		o = CYCLE_CURRENT;
+	} else if (c->cfg->activate.mode == MODE_NONE) {
+		log_info("built %s (activate.mode none)", br->store_path);
+		attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
+		o = CYCLE_CURRENT;
+	} else {
+		o = activate_built(c, url, br);
+	}
+	free(cur);
+	return o;
+}
+
+enum cycle_outcome
+deploy_selected(struct cycle *c)
+{
+	struct agent *a = c->a;
+	struct build_request rq;
+	struct build_result br;
+	struct buf url = BUF_INIT(16384), attr = BUF_INIT(4096);
+	char reason[512];
+	enum cycle_outcome o;
+	uint64_t t0;
+	int r;
+
+	a->st.stale_release = c->sel.stale_release;
+	if (state_is_bad(c->cfg->state_dir, c->sel.rev, reason,
+	    sizeof(reason), &c->err) == 1) {
+		char *why = xasprintf("%.12s is marked bad (%s); waiting for "
+		    "a newer signed revision", c->sel.rev, reason);
+
+		attempt_end(a, RESULT_REJECTED, a->st.state == STATE_OK ?
+		    STATE_FAILED : a->st.state, why, NULL);
+		free(why);
+		return CYCLE_REJECTED;
+	}
+	if ((r = tune(c)) != 0)
+		return r == 1 ? CYCLE_DEFERRED : CYCLE_FAILED;
+	build_flake_url(c->mirror, c->cfg->repo.ref, c->sel.rev, &url);
+	build_attribute(c->cfg, a->plat.os, &attr);
+	memset(&rq, 0, sizeof(rq));
+	rq.mirror = c->mirror;
+	rq.ref = c->cfg->repo.ref;
+	rq.rev = c->sel.rev;
+	rq.attr = attr.data;
+	rq.state_dir = c->cfg->state_dir;
+	rq.max_jobs = c->max_jobs;
+	rq.cores = c->cores;
+	rq.nice = c->cfg->build.profile == PROFILE_WORKSTATION ? 19 : 10;
+	rq.idle_io = c->cfg->build.profile == PROFILE_WORKSTATION;
+	rq.timeout_ms = c->cfg->build.timeout_ms;
+	rq.cancel = a->cancel;
+	attempt_phase(a, PHASE_BUILD, STATE_BUILDING);
+	t0 = time_monotonic_ms();
+	r = build_run(&rq, &br, &c->err);
+	attempt_duration(a, PHASE_BUILD, time_monotonic_ms() - t0);
+	if (r == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg,
+		    br.run.tail);
+		o = br.run.cancelled ? CYCLE_INTERRUPTED : CYCLE_FAILED;
+	} else {
+		o = after_build(c, url.data, &br);
+		prune_roots(c);
+	}
+	build_result_release(&br);
+	buf_release(&url);
+	buf_release(&attr);
+	return o;
+}
+
+/* The system switched to f->store_path before we were killed. */
+static enum cycle_outcome
+resume_switched(struct agent *a, struct inflight *f,
+    struct activate_request *rq)
+{
+	struct spawn_result res;
+	struct err e;
+
+	log_warnx("resuming: %.12s was activated but not checked when the "
+	    "agent stopped", f->rev);
+	if (run_checks(a, NULL, &res, &e) == -1)
+		return fail_activation(a, rq, f->prev_system, e.msg, res.tail);
+	record_deployed(a, f->rev, f->store_path, f->signer,
+	    f->key_fingerprint, f->committed_at, false);
+	if (state_clear_inflight(a->cfg->state_dir, &e) == -1)
+		log_warnx("%s", e.msg);
+	attempt_end(a, RESULT_SUCCESS, STATE_OK,
+	    NULL, NULL);
+	return CYCLE_CURRENT;
+}
+
+enum cycle_outcome
+deploy_resume(struct agent *a)
+{
+	const char *dir = a->cfg->state_dir;
+	struct activate_request rq;
+	struct inflight f;
+	struct err e;
+	char *cur, *why;
+	enum cycle_outcome o = CYCLE_NO_CHANGE;
+	int r;
+
+	if ((r = state_load_inflight(dir, &f, &e)) <= 0) {
+		if (r == -1) {
+			log_warnx("%s (discarded)", e.msg);
+			state_clear_inflight(dir, &e);
+		}
+		return CYCLE_NO_CHANGE;
+	}
+	attempt_begin(a, f.rev);
+	a->st.last_attempt.phase = PHASE_ACTIVATE;
+	req_init(&rq, a, NULL, f.rev, NULL, "/");
+	cur = state_resolve_system(a->cfg->activate.current_system);
+	if (a->cfg->activate.mode != MODE_BOOT && cur &&
+	    strcmp(cur, f.store_path) == 0) {
+		o = resume_switched(a, &f, &rq);
+	} else if (++f.tries >= MAX_INTERRUPTED) {
+		why = xasprintf("activation of %.12s was interrupted %u times",
+		    f.rev, f.tries);
+		o = fail_activation(a, &rq, f.prev_system, why, NULL);
+		free(why);
+	} else {
+		/* Not switched (or boot mode): the next poll builds and
+		 * activates it again; the build is in the store already. */
+		log_warnx("activation of %.12s was interrupted; the system "
+		    "still runs %s; trying again", f.rev, cur ? cur : "?");
+		if (state_save_inflight(dir, &f, &e) == -1)
+			log_warnx("%s", e.msg);
+		why = xasprintf("activation of %.12s was interrupted",
+		    f.rev);
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, why, NULL);
+		free(why);
+	}
+	free(cur);
+	inflight_release(&f);
+	return o;
+}

@@ -1,0 +1,132 @@
+/* The status document of this host: kept up to date, saved and reported. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cycle_int.h"
+#include "log.h"
+#include "report.h"
+#include "timeutil.h"
+
+static void
+report(struct agent *a, const struct buf *doc, int changed)
+{
+	const struct config *cfg = a->cfg;
+	struct report_target t;
+	struct err e;
+	int r;
+
+	if (cfg->report.url == NULL)
+		return;
+	report_target_from_config(&t, cfg);
+	if (changed)
+		r = report_send(&t, cfg->state_dir, cfg->host, doc->data,
+		    doc->len, &e);
+	else
+		r = report_heartbeat(&t, cfg->state_dir, cfg->host,
+		    doc->data, doc->len, &e);
+	/* A report failure never fails or blocks a deploy. */
+	if (r == -1)
+		log_warnx("report: %s", e.msg);
+}
+
+void
+publish(struct agent *a, int changed)
+{
+	const struct config *cfg = a->cfg;
+	struct buf doc = BUF_INIT(MAX_STATUS_SIZE);
+	struct err e;
+
+	a->st.updated_at = time_now();
+	a->st.next_poll_at = a->next_poll_at;
+	if (a->phase_hook)
+		a->phase_hook(status_state_name(a->st.state));
+	if (status_to_json(&a->st, &doc, &e) == -1) {
+		log_warnx("status: %s", e.msg);
+		goto out;
+	}
+	if (changed) {
+		if (status_save(cfg->state_dir, &a->st, &e) == -1)
+			log_warnx("status: %s", e.msg);
+		if (cfg->report.prometheus_textfile &&
+		    report_metrics(cfg->report.prometheus_textfile, &a->st,
+		    a->st.updated_at, &e) == -1)
+			log_warnx("metrics: %s", e.msg);
+	}
+	report(a, &doc, changed);
+ out:
+	buf_release(&doc);
+}
+
+static void
+set(char **field, const char *v)
+{
+	free(*field);
+	*field = v ? xstrdup(v) : NULL;
+}
+
+void
+attempt_begin(struct agent *a, const char *rev)
+{
+	struct status_attempt *la = &a->st.last_attempt;
+
+	set(&la->rev, rev);
+	set(&la->error, NULL);
+	set(&la->log_tail, NULL);
+	la->result = RESULT_NONE;
+	la->phase = PHASE_POLL;
+	la->started_at = time_now();
+	for (int i = 0; i < PHASE__COUNT; i++)
+		la->durations_ms[i] = -1;
+	la->fetch_bytes = -1;
+	la->max_jobs = la->cores = -1;
+}
+
+void
+attempt_phase(struct agent *a, enum status_phase ph, enum status_state state)
+{
+	a->st.last_attempt.phase = ph;
+	if (a->st.state != state) {
+		a->st.state = state;
+		publish(a, 1);
+	}
+}
+
+void
+attempt_duration(struct agent *a, enum status_phase ph, uint64_t ms)
+{
+	a->st.last_attempt.durations_ms[ph] = (int64_t)ms;
+}
+
+void
+attempt_end(struct agent *a, enum status_result res, enum status_state state,
+    const char *error, const char *tail)
+{
+	struct status_attempt *la = &a->st.last_attempt;
+	struct err e;
+
+	la->result = res;
+	set(&la->error, error);
+	set(&la->log_tail, tail && *tail ? tail : NULL);
+	a->st.state = state;
+	if (error)
+		log_warnx("%s", error);
+	publish(a, 1);
+	if (status_history_add(a->cfg->state_dir, &a->st, &e) == -1)
+		log_warnx("status history: %s", e.msg);
+}
+
+void
+status_set_deployed(struct agent *a, const struct deployed *d)
+{
+	struct status_deployed *sd = &a->st.deployed;
+
+	set(&sd->rev, d->rev[0] ? d->rev : NULL);
+	set(&sd->signer, d->signer);
+	set(&sd->key_fingerprint, d->key_fingerprint);
+	set(&sd->store_path, d->store_path);
+	sd->activated_at = d->activated_at;
+	sd->committed_at = d->committed_at;
+	a->st.tofu = d->tofu;
+}
