@@ -28,9 +28,9 @@ test_expect_success 'server without auth: push, then clone what was pushed' '
 '
 
 test_expect_success 'access log has one line per request, with status and size' '
-	test_grep "\"GET /repo.git/info/refs\?service=git-upload-pack HTTP/1.1\" 200 [0-9]+ " "$open_log" &&
-	test_grep "\"POST /repo.git/git-receive-pack HTTP/1.1\" 200 [0-9]+ " "$open_log" &&
-	test_grep "\"POST /repo.git/git-upload-pack HTTP/1.1\" 200 [1-9][0-9]* " "$open_log" &&
+	log_wait "\"GET /repo.git/info/refs\?service=git-upload-pack HTTP/1.1\" 200 [0-9]+ " "$open_log" &&
+	log_wait "\"POST /repo.git/git-receive-pack HTTP/1.1\" 200 [0-9]+ " "$open_log" &&
+	log_wait "\"POST /repo.git/git-upload-pack HTTP/1.1\" 200 [1-9][0-9]* " "$open_log" &&
 	n=$(gitserver_requests) &&
 	test "$n" -eq "$(wc -l <"$open_log")" &&
 	test "$n" -ge 4
@@ -38,7 +38,7 @@ test_expect_success 'access log has one line per request, with status and size' 
 
 test_expect_success 'a missing repository is a 404 and git fails' '
 	test_must_fail git ls-remote "${open_url}nope.git" 2>err &&
-	test_grep "\"GET /nope.git/info/refs\?service=git-upload-pack HTTP/1.1\" 404 " "$open_log"
+	log_wait "\"GET /nope.git/info/refs\?service=git-upload-pack HTTP/1.1\" 404 " "$open_log"
 '
 
 gitserver_start srv-auth 'alice:s3cret pass'
@@ -57,7 +57,7 @@ test_expect_success 'with auth: right password pushes and clones' '
 	test_cmp expect actual &&
 	git clone -q "http://alice:s3cret%20pass@127.0.0.1:$auth_port/repo.git" clone2 &&
 	test "$(cat clone2/file)" = one &&
-	test_grep " - alice \[.*\"POST /repo.git/git-receive-pack HTTP/1.1\" 200 " "$auth_log"
+	log_wait " - alice \[.*\"POST /repo.git/git-receive-pack HTTP/1.1\" 200 " "$auth_log"
 '
 
 test_expect_success 'with auth: wrong password is a 401 and git fails' '
@@ -65,7 +65,7 @@ test_expect_success 'with auth: wrong password is a 401 and git fails' '
 	GIT_TERMINAL_PROMPT=0 test_must_fail git ls-remote \
 	    "http://alice:wrong@127.0.0.1:$auth_port/repo.git" 2>err &&
 	test_grep "Authentication failed|401" err &&
-	test_grep " - alice \[.*\"GET /repo.git/info/refs\?service=git-upload-pack HTTP/1.1\" 401 " "$auth_log" &&
+	log_wait " - alice \[.*\"GET /repo.git/info/refs\?service=git-upload-pack HTTP/1.1\" 401 " "$auth_log" &&
 	test "$(gitserver_requests)" -gt "$before"
 '
 

@@ -12,7 +12,7 @@ test_expect_success 'PUT with the right password lands in WEBDAV_DIR' '
 	    -T body.json "${WEBDAV_URL}hosts/web-1.json") &&
 	test "$code" = 201 &&
 	test_cmp body.json "$WEBDAV_DIR/hosts/web-1.json" &&
-	test_grep " - bob \[.*\"PUT /status/hosts/web-1.json HTTP/1.1\" 201 " "$WEBDAV_ACCESS_LOG"
+	log_wait " - bob \[.*\"PUT /status/hosts/web-1.json HTTP/1.1\" 201 " "$WEBDAV_ACCESS_LOG"
 '
 
 test_expect_success 'PUT again replaces the file (204)' '
@@ -40,7 +40,7 @@ test_expect_success 'wrong or no credentials: 401, nothing written' '
 	test "$(http_code "${WEBDAV_URL}x.json" -T body.json)" = 401 &&
 	test "$(http_code "${WEBDAV_URL}")" = 401 &&
 	test ! -e "$WEBDAV_DIR/x.json" &&
-	test_grep " - bob \[.*\"PUT /status/x.json HTTP/1.1\" 401 " "$WEBDAV_ACCESS_LOG"
+	log_wait " - bob \[.*\"PUT /status/x.json HTTP/1.1\" 401 " "$WEBDAV_ACCESS_LOG"
 '
 
 test_expect_success 'DELETE removes a file' '
@@ -59,17 +59,19 @@ test_expect_success 'webdav_fail makes the endpoint answer 503 or 500' '
 	test "$(http_code "${WEBDAV_URL}y.json" -u "bob:pa:ss" -T body.json)" = 201
 '
 
+test_requests_are() { [ "$(webdav_requests)" -eq "$1" ]; }
+
 test_expect_success 'webdav_stop: connection refused; webdav_restart: same port again' '
 	port=$WEBDAV_PORT &&
-	n=$(webdav_requests) &&
 	webdav_stop &&
+	n=$(webdav_requests) &&
 	test "$(http_code "${WEBDAV_URL}")" = 000 &&
 	test_must_fail curl -s -u "bob:pa:ss" -T body.json "${WEBDAV_URL}z.json" &&
 	webdav_restart &&
 	test "$WEBDAV_PORT" = "$port" &&
 	test "$(http_code "${WEBDAV_URL}z.json" -u "bob:pa:ss" -T body.json)" = 201 &&
 	test -f "$WEBDAV_DIR/hosts/web-1.json" &&
-	test "$(webdav_requests)" -eq $((n + 1))
+	wait_for 10 test_requests_are $((n + 1))
 '
 
 webdav_start --bearer t0k.en-1
@@ -83,7 +85,7 @@ test_expect_success 'bearer token variant: a second server, token checked' '
 	test "$(http_code "${WEBDAV_URL}b.json" -T body.json)" = 401 &&
 	test "$(http_code "${WEBDAV_URL}b.json" -T body.json -u bob:pa:ss)" = 401 &&
 	test ! -e "$WEBDAV_DIR/b.json" &&
-	test_grep "\"PUT /status/b.json HTTP/1.1\" 401 " "$WEBDAV_ACCESS_LOG"
+	log_wait "\"PUT /status/b.json HTTP/1.1\" 401 " "$WEBDAV_ACCESS_LOG"
 '
 
 test_done

@@ -10,6 +10,13 @@
 #
 # A server{} body must contain the readiness location from
 # nginx_srv_ready_location (no access log, no authentication).
+#
+#   log_wait PATTERN FILE	waits (10 s at most) for an ERE to match a line
+#				of an access log, then is test_grep
+#
+# nginx writes a request's access-log line after it has sent the response:
+# a client may have finished before the line is there.  Wait for it with
+# log_wait rather than grepping at once.
 
 # srv_alive PID: PID exists and is not a zombie.
 srv_alive() {
@@ -38,6 +45,11 @@ srv_kill() {
 		done
 	fi
 	! srv_alive "$pid"
+}
+
+log_wait() {
+	wait_for 10 grep -Eq -e "$1" "$2"
+	test_grep "$1" "$2"
 }
 
 # http_code URL [CURL ARGS...]: prints the HTTP status (000 if none).
