@@ -363,8 +363,8 @@ tree_remove_at(int parent, const char *name, const char *shown, int depth,
 	int fd, n, pass, r = 0;
 
 	if (depth > MAX_TREE_DEPTH)
-		return err_set(e, "cannot remove '%s': more than %d levels deep",
-		    shown, MAX_TREE_DEPTH);
+		return err_set(e, "cannot remove '%s': more than %d levels "
+		    "deep", shown, MAX_TREE_DEPTH);
 	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1)

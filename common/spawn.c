@@ -251,7 +251,8 @@ child_close_proc(int keep)
 			const char *s = d->name;
 
 			off += d->reclen;
-			for (fd = 0; *s >= '0' && *s <= '9' && fd < 1 << 24; s++)
+			for (fd = 0; *s >= '0' && *s <= '9' && fd < 1 << 24;
+			    s++)
 				fd = fd * 10 + (*s - '0');
 			if (*s == '\0' && s != d->name && fd > 2 &&
 			    fd != keep && fd != dfd)
@@ -531,7 +532,8 @@ run_check_exit(struct run *r)
 	if (r->exited)
 		return;
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+	if (waitid(P_PID, (id_t)r->pid, &si,
+	    WEXITED | WNOHANG | WNOWAIT) == 0) {
 		if (si.si_pid == r->pid)
 			r->exited = 1;
 	} else if (errno == ECHILD) {

@@ -50,14 +50,14 @@ struct spawn_result {
 	bool timed_out;
 	bool cancelled;
 	uint64_t duration_ms;
-	char tail[MAX_LOG_TAIL + 1];	/* last bytes of the output, NUL-terminated */
+	char tail[MAX_LOG_TAIL + 1];	/* end of the output, NUL-terminated */
 	size_t tail_len;
 	uint64_t output_bytes;	/* everything read from the output pipe */
 	uint64_t capture_dropped; /* stdout bytes past capture->max */
 };
 
 #define SPAWN_GRACE_MS		5000	/* default SIGTERM -> SIGKILL delay */
-#define SPAWN_KILL_WAIT_MS	2000	/* after SIGKILL, wait no longer for EOF */
+#define SPAWN_KILL_WAIT_MS	2000	/* after SIGKILL, give up on EOF */
 #define SPAWN_TICK_MS		100	/* poll period for cancel / no pidfd */
 
 /*

@@ -486,7 +486,7 @@ main(void)
 	test_cancel();
 	test_priority();
 	test_capture();
-	/* Reap whatever became ours as subreaper; every test asserted its own. */
+	/* Reap what became ours as subreaper; each test asserted its own. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	if (fs_remove_tree(tmpdir, &e) == -1)
