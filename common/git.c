@@ -1079,6 +1079,7 @@ static int
 mirror_open(const char *path, git_repository **repo, struct err *e)
 {
 	const git_error *ge;
+	git_reference *head = NULL;
 	git_odb *odb = NULL;
 	int r;
 
@@ -1088,12 +1089,16 @@ mirror_open(const char *path, git_repository **repo, struct err *e)
 		r = git_repository_open_ext(repo, path,
 		    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
 		    NULL);
+		/* git (and nix) refuse a repository with a broken HEAD */
 		if (r == 0 && git_repository_is_bare(*repo) &&
+		    git_reference_lookup(&head, *repo, "HEAD") == 0 &&
 		    git_repository_odb(&odb, *repo) == 0 &&
 		    git_odb_refresh(odb) == 0) {
+			git_reference_free(head);
 			git_odb_free(odb);
 			return 0;
 		}
+		git_reference_free(head);
 		git_odb_free(odb);
 		git_repository_free(*repo);
 		*repo = NULL;
