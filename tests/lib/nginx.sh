@@ -26,25 +26,39 @@ srv_alive() {
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
-# srv_kill PID [SIGNAL]: signal PID (and, when it leads its own process
-# group, the group) and wait at most 10 s for it to be gone.
-srv_kill() {
-	local pid=$1 sig=${2:-TERM} i=0
-	srv_alive "$pid" || return 0
-	kill -s "$sig" "$pid" 2>/dev/null
-	while srv_alive "$pid" && [ $i -lt 200 ]; do
+# srv_wait_gone PID TENTHS: waits at most TENTHS/10 s for PID to be gone.
+srv_wait_gone() {
+	local i=0
+	while srv_alive "$1" && [ $i -lt $(($2 * 2)) ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
-	if srv_alive "$pid"; then
-		kill -s KILL "$pid" 2>/dev/null
-		i=0
-		while srv_alive "$pid" && [ $i -lt 100 ]; do
-			sleep 0.05
-			i=$((i + 1))
-		done
+	! srv_alive "$1"
+}
+
+# srv_children PID: the ids of PID's child processes.
+srv_children() {
+	local f
+	for f in /proc/[0-9]*/stat; do
+		sed -n "s/^\([0-9]*\) (.*) . $1 .*/\1/p" "$f" 2>/dev/null
+	done
+}
+
+# srv_kill PID [SIGNAL]: sends SIGNAL (default TERM) to PID, then TERM
+# after 5 s, then KILL to it and its children after 5 s more; returns 0
+# once it is gone.
+srv_kill() {
+	local pid=$1 sig=${2:-TERM} kids
+	srv_alive "$pid" || return 0
+	kill -s "$sig" "$pid" 2>/dev/null
+	srv_wait_gone "$pid" 50 && return 0
+	if [ "$sig" != TERM ]; then
+		kill -s TERM "$pid" 2>/dev/null
+		srv_wait_gone "$pid" 50 && return 0
 	fi
-	! srv_alive "$pid"
+	kids=$(srv_children "$pid")
+	kill -s KILL "$pid" $kids 2>/dev/null
+	srv_wait_gone "$pid" 50
 }
 
 log_wait() {
