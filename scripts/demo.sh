@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The demo: the whole nixpull pipeline on this machine, with real
+# components: a git smart-HTTP server (nginx + fcgiwrap + git http-backend)
+# holding a flake repository signed with an ed25519 SSH key, real Nix
+# (offline) building the host's system, a stand-in nixos-rebuild that keeps
+# the real CLI contract (this is not a NixOS machine), and nginx WebDAV as
+# the status endpoint.  Installs what is missing and builds first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+
+bash scripts/deps.sh || exit 1
+if [ ! -f build/build.ninja ]; then
+	meson setup build >/dev/null || exit 1
+fi
+meson compile -C build >/dev/null || { meson compile -C build; exit 1; }
+
+export NIXPULL_SRCDIR=$src NIXPULL_BUILDDIR=$src/build
+export NIXPULL=$src/build/agent/nixpull
+export TEST_KEEP=${TEST_KEEP:-}
+. "$src/tests/lib/lib.sh" || exit 1
+nix_offline_env
+standin_env
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+fail() { echo "demo: $*" >&2; exit 1; }
+
+step "An operator's signing key and a flake repository for host 'demo'"
+signing_keygen alice
+signing_allow "$TEST_DIR/allowed_signers" alice@example.com alice
+signing_repo_init work alice
+nixflake_commit work demo v1 || fail "cannot commit the flake"
+git init -q --bare srv/infra.git
+git -C work push -q "$TEST_DIR/srv/infra.git" main
+git -C work log --show-signature -1 --format='%h %s' 2>&1 | sed 's/^/  /'
+
+step "A git server and a status endpoint on 127.0.0.1"
+gitserver_start "$TEST_DIR/srv"
+webdav_start
+echo "  git:    ${GITSERVER_URL}infra.git"
+echo "  status: $WEBDAV_URL"
+
+cat >config.yaml <<YAML
+host: demo
+state_dir: $TEST_DIR/state
+repo:
+  url: ${GITSERVER_URL}infra.git
+  ref: main
+trust:
+  allowed_signers: $TEST_DIR/allowed_signers
+poll:
+  interval: 5m
+build:
+  profile: workstation
+activate:
+  mode: switch
+  current_system: $NIXPULL_TEST_ROOT/run/current-system
+  health_checks:
+    - systemctl is-system-running --wait
+report:
+  url: $WEBDAV_URL
+YAML
+
+step "The configuration, checked"
+run "$NIXPULL" check-config -c config.yaml || fail "check-config"
+
+step "Before pushing: who signed HEAD, and would it deploy?"
+run "$NIXPULL" verify --repo work --allowed-signers allowed_signers HEAD
+
+step "One cycle: poll, fetch, verify, build with Nix, activate, check, report"
+run "$NIXPULL" once -c config.yaml || fail "the first cycle failed"
+echo "  nixos-rebuild was asked to:"
+sed 's/^/    /' "$NIXPULL_TEST_ROOT/calls.log"
+
+step "Nothing changed: the next poll is one request, nothing else"
+before=$(gitserver_requests)
+run "$NIXPULL" once -c config.yaml || fail "the no-change cycle failed"
+echo "  requests to the git server: $(( $(gitserver_requests) - before ))"
+
+step "An unsigned commit is pushed: not released"
+nixflake_write work demo v2-unsigned
+git -C work add flake.nix && git -C work commit -q -m "unsigned change"
+git -C work push -q "$TEST_DIR/srv/infra.git" main
+run "$NIXPULL" once -c config.yaml
+
+step "The operator signs a release: deployed"
+nixflake_write work demo v3
+git -C work add flake.nix && git -C work commit -q -S -m "release v3"
+git -C work push -q "$TEST_DIR/srv/infra.git" main
+run "$NIXPULL" once -c config.yaml || fail "the release was not deployed"
+
+step "This host's status"
+run "$NIXPULL" status -c config.yaml
+
+step "The fleet, from the status endpoint"
+run "$NIXPULL" fleet "$WEBDAV_URL"
+
+echo
+echo "demo: done (set TEST_KEEP=1 to keep $TEST_DIR)"
