@@ -30,6 +30,7 @@
 #include <ftw.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -156,6 +157,8 @@ tstream_connect_one(struct tstream *ts, const struct addrinfo *ai,
 		goto fail;
 	}
  ok:
+	/* libgit2 writes a request in pieces: no Nagle + delayed-ACK stall */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	ts->s = fd;
 	return 0;
  fail:
