@@ -36,6 +36,7 @@
 #include <git2.h>
 
 #include "buf.h"
+#include "caps.h"
 #include "err.h"
 #include "sshsig.h"
 
