@@ -1166,6 +1166,7 @@ fetch_once(struct op *op, const char *mirror, const char *ref,
     char tip[GITX_OID_HEX], bool *suspect, struct err *e)
 {
 	git_fetch_options fo;
+	git_remote_create_options ro;
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	const git_error *ge;
@@ -1185,7 +1186,16 @@ fetch_once(struct op *op, const char *mirror, const char *ref,
 	spec = xasprintf("+%s:%s", ref, ref);
 	specs.strings = &spec;
 	specs.count = 1;
-	if (git_remote_create_anonymous(&remote, repo, op->cfg->repo.url) < 0 ||
+	/*
+	 * Anonymous, without url.*.insteadOf rewriting: the URL is the
+	 * config's, and libgit2 1.5's insteadOf lookup leaks pcre2 match
+	 * data for every config entry that does not match.
+	 */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, op->cfg->repo.url, &ro) < 0 ||
 	    git_remote_fetch(remote, &specs, &fo, NULL) < 0) {
 		ge = git_error_last();
 		*suspect = mirror_suspect(op, ge ? ge->klass : GIT_ERROR_NONE);

@@ -46,7 +46,9 @@ test_expect_success 'no-change poll: one GET, no pack, nothing written' '
 '
 
 test_expect_success 'no-change poll spawns no process (strace)' '
-	strace -f -qq -e trace=execve,clone,clone3,fork,vfork -o trace \
+	# LeakSanitizer cannot run under ptrace
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -qq -e trace=execve,clone,clone3,fork,vfork -o trace \
 	    "$POLLTOOL" "$URL" state >out &&
 	test "$(field changed)" = no &&
 	test "$(grep -c execve trace)" = 1 &&
