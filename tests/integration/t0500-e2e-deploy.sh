@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# End to end with `nixpull once` (issue 5): a new signed revision is built
+# by real Nix with the tuner's --max-jobs/--cores, activated by the
+# stand-in nixos-rebuild with the same flags, checked and recorded; a
+# commit that does not change the system is not activated; explicit
+# build.max_jobs/cores win; GC roots keep the deployed and the previous
+# revision only.
+. "$NIXPULL_SRCDIR/tests/lib/lib.sh"
+test_require nix git jq ssh-keygen flock
+nix_offline_env
+standin_env
+
+R=$NIXPULL_TEST_ROOT
+S=$TEST_DIR/state
+HOST=web-1
+TUNEPRINT=$NIXPULL_TESTLIB/tuneprint
+[ -x "$TUNEPRINT" ] || bail "missing $TUNEPRINT (build the tests)"
+# The machine, as the probe sees it: 6 CPUs, plenty of memory and disk.
+export NIXPULL_TEST_CPUS=6 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
+    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
+    NIXPULL_TEST_LOAD=0
+
+signing_keygen alice
+signing_allow allowed_signers alice@example.com alice
+signing_repo_init work alice
+git init -q --bare repo.git
+mkdir -p "$R/run" reports
+
+# release VARIANT: a signed commit of the flake, pushed; sets rev.  The
+# salt changes with the variant: the "parallel" parts are built afresh.
+release() {
+	NIXFLAKE_SALT="${TEST_DIR##*/}-$1" nixflake_commit work "$HOST" "$1" &&
+	git -C work push -q -f ../repo.git main &&
+	rev=$(git -C work rev-parse HEAD)
+}
+
+# config BUILD_LINES [ACTIVATE_LINES]: the agent's config.yaml.
+config() {
+	cat >config.yaml <<EOF
+host: $HOST
+state_dir: $S
+repo:
+  url: file://$TEST_DIR/repo.git
+  ref: main
+trust:
+  allowed_signers: $TEST_DIR/allowed_signers
+build:
+$1
+activate:
+  current_system: $R/run/current-system
+  health_checks:
+    - systemctl is-system-running --wait
+${2:-}
+report:
+  url: file://$TEST_DIR/reports/
+EOF
+}
+
+once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
+st() { jq -r "$1" "$S/status.json"; }
+# The calls.log line of a stand-in call (each argument as printf %q).
+call_line() { printf '%s' "$1"; shift; printf ' %q' "$@"; printf '\n'; }
+flake_ref() {
+	printf 'git+file://%s?ref=main&rev=%s#%s' "$S/mirror.git" "$1" "$HOST"
+}
+current() { readlink "$R/run/current-system"; }
+ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
+
+config "  profile: server"
+
+test_expect_success 'the tuner chooses 4 jobs x 3 cores for 6 CPUs (server)' '
+	# budget 6, target 12: jobs ceil(sqrt(12)) = 4, cores ceil(12/4) = 3
+	test "$("$TUNEPRINT" server)" = "4 3"
+'
+
+test_expect_success_here 'a new signed revision: built, activated with the tuned flags, ok' '
+	release parallel &&
+	rev1=$rev &&
+	test_expect_code 0 once &&
+	call_line nixos-rebuild switch --flake "$(flake_ref "$rev1")" \
+	    --max-jobs 4 --cores 3 >expect &&
+	call_line systemctl is-system-running --wait >>expect &&
+	test_cmp expect "$R/calls.log" &&
+	sys1=$(current) &&
+	test -n "$sys1" &&
+	test "$(st .state)" = ok &&
+	test "$(st .last_attempt.result)" = success &&
+	test "$(st .deployed.rev)" = "$rev1" &&
+	test "$(st .deployed.store_path)" = "$sys1" &&
+	test "$(st .deployed.signer)" = alice@example.com &&
+	test "$(st .last_attempt.max_jobs)" = 4 &&
+	test "$(st .last_attempt.cores)" = 3 &&
+	test "$(jq -r .rev "$S/deployed.json")" = "$rev1" &&
+	test "$(jq -r .store_path "$S/deployed.json")" = "$sys1" &&
+	test ! -e "$S/inflight.json"
+'
+
+test_expect_success 'the agent built it with --cores 3: $NIX_BUILD_CORES in the system' '
+	# nixos-rebuild found it built; the parts saw the agent'"'"'s --cores.
+	test "$(cat "$sys1/cores")" = 3 &&
+	test -s "$S/logs/$rev1.log" &&
+	test_grep "building .*nixos-system-$HOST-test-parallel" "$S/logs/$rev1.log" &&
+	test "$(readlink "$S/gcroots/$rev1")" = "$sys1"
+'
+
+test_expect_success 'the status document was reported to the file:// endpoint' '
+	test "$(jq -r .state "reports/$HOST.json")" = ok &&
+	test "$(jq -r .deployed.rev "reports/$HOST.json")" = "$rev1"
+'
+
+test_expect_success 'nothing new: no build, no activation, exit 0' '
+	n=$(ncalls) &&
+	test_expect_code 0 once &&
+	test "$(ncalls)" = "$n" &&
+	test "$(st .deployed.rev)" = "$rev1"
+'
+
+test_expect_success_here 'a signed commit that does not change the system: not activated' '
+	n=$(ncalls) &&
+	signed_commit work "docs only" README "hello" &&
+	git -C work push -q ../repo.git main &&
+	rev2=$(git -C work rev-parse HEAD) &&
+	test_expect_code 0 once &&
+	test "$(ncalls)" = "$n" &&
+	test "$(current)" = "$sys1" &&
+	test "$(st .state)" = ok &&
+	test "$(st .last_attempt.result)" = unchanged &&
+	test "$(st .deployed.rev)" = "$rev2" &&
+	test "$(jq -r .rev "$S/deployed.json")" = "$rev2"
+'
+
+test_expect_success_here 'build.max_jobs and build.cores in the config win over the tuner' '
+	config "  profile: server
+  max_jobs: 5
+  cores: 2" &&
+	release "parallel,v3" &&
+	rev3=$rev &&
+	test_expect_code 0 once &&
+	call_line nixos-rebuild switch --flake "$(flake_ref "$rev3")" \
+	    --max-jobs 5 --cores 2 >expect &&
+	tail -n 2 "$R/calls.log" | head -n 1 >actual &&
+	test_cmp expect actual &&
+	sys3=$(current) &&
+	test "$sys3" != "$sys1" &&
+	test "$(cat "$sys3/cores")" = 2 &&
+	test "$(st .last_attempt.max_jobs)" = 5 &&
+	test "$(st .deployed.rev)" = "$rev3"
+'
+
+test_expect_success_here 'a workstation with little memory: jobs capped by mem_per_job' '
+	# 6 CPUs, one kept for the user: budget 5 = target; 5 GiB / 2 GiB
+	# per job = 2 jobs (sqrt would say 3), cores ceil(5/2) = 3.
+	config "  profile: workstation" &&
+	test "$(NIXPULL_TEST_MEM_AVAILABLE=5GiB "$TUNEPRINT" workstation)" = "2 3" &&
+	release "parallel,v4" &&
+	rev4=$rev &&
+	NIXPULL_TEST_MEM_AVAILABLE=5GiB once &&
+	call_line nixos-rebuild switch --flake "$(flake_ref "$rev4")" \
+	    --max-jobs 2 --cores 3 >expect &&
+	tail -n 2 "$R/calls.log" | head -n 1 >actual &&
+	test_cmp expect actual &&
+	test "$(cat "$(current)/cores")" = 3
+'
+
+test_expect_success 'GC roots: the deployed and the previous revision only' '
+	ls "$S/gcroots" | sort >actual &&
+	printf "%s\n" "$rev3" "$rev4" | sort >expect &&
+	test_cmp expect actual &&
+	test "$(readlink "$S/gcroots/$rev4")" = "$(current)" &&
+	test "$(readlink "$S/gcroots/$rev3")" = "$sys3"
+'
+
+test_expect_success 'every phase was timed' '
+	for ph in poll fetch verify build activate check; do
+		d=$(st ".last_attempt.durations_ms.$ph") &&
+		test "$d" -ge 0 || { echo "no duration for $ph: $d"; exit 1; }
+	done
+'
+
+test_done
