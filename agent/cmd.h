@@ -20,6 +20,7 @@ struct cmd {
 	const char	*name;
 	const char	*synopsis;	/* after "nixpull NAME " */
 	const char	*summary;
+	const char	*options;	/* the command's own options, for --help */
 	int		(*fn)(int argc, char **argv);
 };
 

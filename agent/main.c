@@ -11,23 +11,51 @@
 #include "config.h"
 #include "log.h"
 
+#define OPT_CONFIG \
+	"  -c, --config FILE  config file (default $NIXPULL_CONFIG or " \
+	CONFIG_DEFAULT_PATH ")\n"
+
 static const struct cmd cmds[] = {
 	{ "run", "[-c config] [-v|-q]",
-	  "the daemon: poll, deploy what is signed, report; repeat", cmd_run },
+	  "the daemon: poll, deploy what is signed, report; repeat",
+	  OPT_CONFIG
+	  "  signals: SIGHUP reloads the config and polls, SIGUSR1 polls,\n"
+	  "           SIGTERM/SIGINT stop after the current step\n",
+	  cmd_run },
 	{ "once", "[-c config] [-v|-q]",
 	  "one cycle; exit 0 when the host runs the newest signed revision",
-	  cmd_once },
+	  OPT_CONFIG, cmd_once },
 	{ "check-config", "[-c config]",
 	  "validate and print the effective configuration",
-	  cmd_check_config },
+	  OPT_CONFIG, cmd_check_config },
 	{ "verify",
 	  "[-c config] [--repo PATH] [--allowed-signers FILE] "
 	  "[--revoked-keys FILE] REV",
-	  "which key signed REV, and would it be deployed", cmd_verify },
+	  "which key signed REV, and would it be deployed",
+	  OPT_CONFIG
+	  "  --repo PATH             repository holding REV (default: the "
+	  "agent's mirror)\n"
+	  "  --allowed-signers FILE  instead of trust.allowed_signers\n"
+	  "  --revoked-keys FILE     instead of trust.revoked_keys\n"
+	  "  with --repo and --allowed-signers no config file is read;\n"
+	  "  exit 0 when REV carries a valid trusted signature, 1 when not\n",
+	  cmd_verify },
 	{ "status", "[-c config] [--json]",
-	  "this host's last status", cmd_status },
-	{ "fleet", "DIR|URL [--json] [--stale DURATION]",
-	  "a table of every host's status file", cmd_fleet },
+	  "this host's last status",
+	  OPT_CONFIG
+	  "  --json             the raw status document\n",
+	  cmd_status },
+	{ "fleet", "DIR|URL [--json] [--stale DURATION] [--token-file FILE] "
+	  "[--ca-file FILE]",
+	  "a table of every host's status file",
+	  "  --json             the merged documents, keyed by host\n"
+	  "  --stale DURATION   a host not heard from for this long is stale "
+	  "(1h)\n"
+	  "  --token-file FILE  credentials for an http(s) URL\n"
+	  "  --ca-file FILE     CA bundle for an https URL\n"
+	  "  exit 1 when a host is failed, rejected, rolled back, stale or "
+	  "malformed\n",
+	  cmd_fleet },
 };
 
 static const struct cmd *
@@ -47,12 +75,11 @@ cmd_usage(const char *name, int to_stderr)
 
 	if (c == NULL)
 		return;
-	fprintf(fp, "usage: nixpull %s %s\n\n  %s\n", c->name, c->synopsis,
-	    c->summary);
-	fprintf(fp, "\n  -c, --config FILE  config file (default $NIXPULL_CONFIG"
-	    " or %s)\n  -v, --verbose      more output\n"
-	    "  -q, --quiet        errors only\n  -h, --help         this help\n",
-	    CONFIG_DEFAULT_PATH);
+	fprintf(fp, "usage: nixpull %s %s\n\n  %s\n\n%s", c->name,
+	    c->synopsis, c->summary, c->options);
+	fprintf(fp, "  -v, --verbose      more output\n"
+	    "  -q, --quiet        errors only\n"
+	    "  -h, --help         this help\n");
 }
 
 static void
