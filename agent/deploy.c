@@ -49,39 +49,55 @@ req_init(struct activate_request *rq, struct agent *a, const char *url,
 	    a->st.last_attempt.cores : 0;
 }
 
-/* Reboot needed: booted and current system differ in kernel, initrd or
- * kernel modules (as system.autoUpgrade decides it); -1 unknown. */
+/* Where dir/name points, not followed further (readlink(1)); NULL when it
+ * is not a symbolic link. */
+static char *
+link_target(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name), buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	free(path);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/*
+ * Reboot needed: booted and current system differ in kernel, initrd or
+ * kernel modules, the links compared as system.autoUpgrade compares them
+ * (readlink, so two entries that are not links are equal); -1 unknown.
+ * In boot mode the deployed system only runs after a reboot.
+ */
 static int
-reboot_required(const struct config *cfg)
+reboot_required(const struct config *cfg, const char *store_path)
 {
 	static const char *const parts[] = { "kernel", "initrd",
 	    "kernel-modules" };
 	char *cur_dir = xstrdup(cfg->activate.current_system), *slash;
-	char *booted, *a, *b;
+	char *booted, *cur, *a, *b;
 	int r = 0;
 
+	cur = state_resolve_system(cfg->activate.current_system);
+	if (cfg->activate.mode == MODE_BOOT &&
+	    (cur == NULL || strcmp(cur, store_path) != 0))
+		r = 1;
+	free(cur);
 	if ((slash = strrchr(cur_dir, '/')) != NULL)
 		*slash = '\0';
 	booted = xasprintf("%s/booted-system", cur_dir);
-	if (access(booted, F_OK) == -1)
+	if (r == 0 && access(booted, F_OK) == -1)
 		r = -1;
 	for (size_t i = 0; r == 0 && i < 3; i++) {
-		char *pa = xasprintf("%s/%s", cfg->activate.current_system,
-		    parts[i]);
-		char *pb = xasprintf("%s/%s", booted, parts[i]);
-
-		a = state_resolve_system(pa);
-		b = state_resolve_system(pb);
+		a = link_target(cfg->activate.current_system, parts[i]);
+		b = link_target(booted, parts[i]);
 		if (a == NULL && b == NULL)
 			r = i == 0 ? -1 : 0;	/* no kernel: a container */
 		else if (a == NULL || b == NULL || strcmp(a, b) != 0)
 			r = 1;
 		free(a);
 		free(b);
-		free(pa);
-		free(pb);
-		if (r != 0)
-			break;
 	}
 	free(booted);
 	free(cur_dir);
@@ -106,18 +122,19 @@ record_deployed(struct agent *a, const char *rev, const char *store_path,
 	if (state_save_deployed(a->cfg->state_dir, &d, &e) == -1)
 		log_warnx("%s", e.msg);
 	status_set_deployed(a, &d);
-	a->st.reboot_required = reboot_required(a->cfg);
+	a->st.reboot_required = reboot_required(a->cfg, store_path);
 }
 
-/* 0 when the system that runs is prev (or there is no telling: boot mode
- * leaves current-system alone), -1 with e saying what runs instead. */
+/* 0 when the system that runs is prev, or when there is no telling (boot
+ * mode leaves current-system alone; test mode rolls back to prev itself);
+ * -1 with e saying what runs instead. */
 static int
 back_on(const struct config *cfg, const char *prev, struct err *e)
 {
 	char *cur;
 	int r = 0;
 
-	if (prev == NULL || cfg->activate.mode == MODE_BOOT)
+	if (prev == NULL || cfg->activate.mode != MODE_SWITCH)
 		return 0;
 	cur = state_resolve_system(cfg->activate.current_system);
 	if (cur == NULL || strcmp(cur, prev) != 0)
