@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# End to end with `nixpull once` (issue 5): activate.mode none builds
+# only; test runs `nixos-rebuild test` (and rolls back by running the old
+# system's switch-to-configuration test); boot runs `nixos-rebuild boot`
+# and no health check.  reboot_required compares the kernel of the
+# running and the booted system (kernel:K variants).
+. "$NIXPULL_SRCDIR/tests/lib/lib.sh"
+test_require nix git jq ssh-keygen flock
+nix_offline_env
+standin_env
+
+R=$NIXPULL_TEST_ROOT
+S=$TEST_DIR/state
+P=$R/nix/var/nix/profiles/system
+HOST=web-1
+export NIXPULL_TEST_CPUS=2 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
+    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
+    NIXPULL_TEST_LOAD=0
+
+signing_keygen alice
+signing_allow allowed_signers alice@example.com alice
+signing_repo_init work alice
+git init -q --bare repo.git
+mkdir -p "$R/run"
+
+release() {
+	nixflake_commit work "$HOST" "$1" &&
+	git -C work push -q -f ../repo.git main &&
+	rev=$(git -C work rev-parse HEAD)
+}
+
+# config MODE
+config() {
+	cat >config.yaml <<EOF
+host: $HOST
+state_dir: $S
+repo:
+  url: file://$TEST_DIR/repo.git
+trust:
+  allowed_signers: $TEST_DIR/allowed_signers
+build:
+  profile: server
+activate:
+  mode: $1
+  current_system: $R/run/current-system
+  health_checks:
+    - systemctl is-system-running
+EOF
+}
+
+once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
+st() { jq -r "$1" "$S/status.json"; }
+call_line() { printf '%s' "$1"; shift; printf ' %q' "$@"; printf '\n'; }
+flake_ref() {
+	printf 'git+file://%s?ref=main&rev=%s#%s' "$S/mirror.git" "$1" "$HOST"
+}
+current() { readlink "$R/run/current-system"; }
+ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
+calls_since() { tail -n "+$(($1 + 1))" "$R/calls.log"; }
+
+# 2 CPUs, server: target 4, jobs 2, cores 2.
+config none
+
+test_expect_success_here 'mode none: built, GC root and log kept, nothing activated' '
+	release none &&
+	revn=$rev &&
+	test_expect_code 0 once &&
+	test "$(ncalls)" = 0 &&
+	test ! -e "$R/run/current-system" &&
+	sysn=$(readlink "$S/gcroots/$revn") &&
+	test -d "$sysn" &&
+	test_grep "nixos-system-$HOST-test-none" "$S/logs/$revn.log" &&
+	test "$(st .state)" = ok &&
+	test "$(st .last_attempt.result)" = success &&
+	test "$(st .deployed)" = null &&
+	test ! -e "$S/inflight.json"
+'
+
+config switch
+
+test_expect_success_here 'mode switch: nixos-rebuild switch; reboot unknown without booted-system' '
+	release v1 &&
+	rev1=$rev &&
+	test_expect_code 0 once &&
+	call_line nixos-rebuild switch --flake "$(flake_ref "$rev1")" \
+	    --max-jobs 2 --cores 2 >expect &&
+	call_line systemctl is-system-running >>expect &&
+	test_cmp expect "$R/calls.log" &&
+	sys1=$(current) &&
+	test "$(st .reboot_required)" = null &&
+	ln -s "$sys1" "$R/run/booted-system"
+'
+
+test_expect_success_here 'same kernel as the booted system: no reboot required' '
+	release v2 &&
+	test_expect_code 0 once &&
+	test "$(current)" != "$sys1" &&
+	test "$(st .deployed.rev)" = "$rev" &&
+	test "$(st .reboot_required)" = false
+'
+
+test_expect_success_here 'another kernel: reboot required' '
+	release v3,kernel:2 &&
+	test_expect_code 0 once &&
+	test "$(st .deployed.rev)" = "$rev" &&
+	test "$(readlink "$(current)/kernel")" != "$(readlink "$sys1/kernel")" &&
+	test "$(st .reboot_required)" = true
+'
+
+config test
+
+test_expect_success_here 'mode test: nixos-rebuild test, current-system moves, the profile does not' '
+	prof=$(readlink -f "$P") &&
+	release v4 &&
+	rev4=$rev &&
+	n=$(ncalls) &&
+	test_expect_code 0 once &&
+	call_line nixos-rebuild test --flake "$(flake_ref "$rev4")" \
+	    --max-jobs 2 --cores 2 >expect &&
+	call_line systemctl is-system-running >>expect &&
+	calls_since $n >actual &&
+	test_cmp expect actual &&
+	sys4=$(current) &&
+	test "$(readlink -f "$P")" = "$prof" &&
+	test "$(st .deployed.store_path)" = "$sys4" &&
+	test "$(st .reboot_required)" = false
+'
+
+test_expect_success_here 'mode test, failing check: the old system'"'"'s switch-to-configuration test' '
+	release v5 &&
+	rev5=$rev &&
+	n=$(ncalls) &&
+	echo degraded >"$R/system-state" &&
+	test_expect_code 1 once &&
+	rm -f "$R/system-state" &&
+	call_line nixos-rebuild test --flake "$(flake_ref "$rev5")" \
+	    --max-jobs 2 --cores 2 >expect &&
+	call_line systemctl is-system-running >>expect &&
+	calls_since $n >actual &&
+	test_cmp expect actual &&
+	test "$(tail -n 1 "$R/switch.log")" = "test $sys4" &&
+	test "$(st .state)" = rolled-back &&
+	test "$(st .deployed.rev)" = "$rev4"
+'
+
+config boot
+
+test_expect_success_here 'mode boot: nixos-rebuild boot, no health check, the profile moves' '
+	release v6 &&
+	rev6=$rev &&
+	n=$(ncalls) &&
+	cur=$(current) &&
+	test_expect_code 0 once &&
+	call_line nixos-rebuild boot --flake "$(flake_ref "$rev6")" \
+	    --max-jobs 2 --cores 2 >expect &&
+	calls_since $n >actual &&
+	test_cmp expect actual &&
+	sys6=$(readlink -f "$P") &&
+	test "$sys6" != "$cur" &&
+	test "$(current)" = "$cur" &&
+	test "$(st .state)" = ok &&
+	test "$(st .deployed.rev)" = "$rev6" &&
+	test "$(st .deployed.store_path)" = "$sys6"
+'
+
+test_expect_success 'mode boot: the new system runs after a reboot: reboot required' '
+	test "$(st .reboot_required)" = true
+'
+
+test_done
