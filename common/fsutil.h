@@ -35,12 +35,12 @@ int	fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 
 /*
  * One agent per state directory: flock(LOCK_EX|LOCK_NB) on path (created
- * 0644), our pid written inside.  Returns the fd (>= 0) to keep open; -1 on
+ * 0644, never written: the holder's pid comes from /proc/locks).  Returns the fd (>= 0) to keep open; -1 on
  * error; -2 when another process holds it, e->msg then being
  *   another nixpull (pid 1234) holds '/var/lib/nixpull/lock'
  */
 int	fs_lock(const char *path, struct err *e);
-/* Empties the pid and closes; the file stays (unlinking lock files races). */
+/* Releases the lock; the file stays (unlinking lock files races). */
 void	fs_unlock(int fd);
 
 /*
