@@ -10,6 +10,7 @@
  * WATCHDOG=1, RELOADING=1, STOPPING=1 over $NOTIFY_SOCKET.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "cycle.h"
+#include "cycle_int.h"
 #include "fsutil.h"
 #include "log.h"
 #include "notify.h"
@@ -31,11 +33,16 @@
 
 #define MAX_BACKOFF_SHIFT	3		/* at most 8 x interval */
 #define MAX_BACKOFF_MS		(3600 * 1000)	/* ... or an hour */
+#define MIN_DELAY_MS		1000		/* jitter never goes below */
 #define WATCHDOG_SLACK_MS	(60 * 1000)
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t poll_requested;
 static volatile sig_atomic_t reload_requested;
+/* The handler writes a byte here: the sleep wakes whichever thread took
+ * the signal, and a signal between the flag checks and the poll is not
+ * lost (the byte waits in the pipe). */
+static int wake_fds[2] = { -1, -1 };
 
 /* The watchdog thread pings systemd as long as the main loop is within the
  * time it promised for its current step: a hung step stops the pings. */
@@ -45,6 +52,8 @@ static uint64_t wd_interval_ms;
 static void
 on_signal(int sig)
 {
+	int saved = errno;
+
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
@@ -58,25 +67,43 @@ on_signal(int sig)
 		poll_requested = 1;
 		break;
 	}
+	if (wake_fds[1] != -1)
+		(void)write(wake_fds[1], "", 1);	/* full pipe: awake anyway */
+	errno = saved;
 }
 
-static void
-signals_setup(sigset_t *blocked, sigset_t *orig)
+static int
+signals_setup(void)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	struct sigaction sa;
 
+	if (wake_fds[0] == -1 && pipe(wake_fds) == -1) {
+		log_warn("pipe");
+		return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (fcntl(wake_fds[i], F_SETFD, FD_CLOEXEC) == -1 ||
+		    fcntl(wake_fds[i], F_SETFL, O_NONBLOCK) == -1) {
+			log_warn("fcntl");
+			return -1;
+		}
+	/* SA_RESTART: a poll request must not fail a read in libgit2 or
+	 * libcurl with EINTR.  poll(2), where spawn_run waits, and our sleep
+	 * are interrupted all the same. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigemptyset(blocked);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(blocked, sigs[i]);
-	}
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1) {
+			log_warn("sigaction");
+			return -1;
+		}
 	signal(SIGPIPE, SIG_IGN);
-	/* Blocked except while we sleep in ppoll, so no wake-up is lost. */
-	sigprocmask(SIG_BLOCK, blocked, orig);
+	return 0;
 }
 
 static void *
@@ -216,7 +243,6 @@ cmd_once(int argc, char **argv)
 	struct config cfg;
 	struct agent a;
 	struct opts o;
-	sigset_t blocked, orig;
 	int r, lockfd;
 
 	if ((r = parse_opts(argc, argv, &o)) != -1)
@@ -224,57 +250,89 @@ cmd_once(int argc, char **argv)
 	if ((r = cmd_load_config(&cfg, o.config)) != EXIT_OK)
 		return r;
 	if ((r = take_lock(&cfg, &lockfd)) == EXIT_OK) {
-		signals_setup(&blocked, &orig);
-		/* Builds are cancelled by the handler even while blocked:
-		 * spawn_run unblocks nothing, it looks at the flag. */
-		sigprocmask(SIG_SETMASK, &orig, NULL);
-		agent_init(&a, &cfg, &stop_requested);
-		r = cycle_exit_status(cycle_run(&a));
-		agent_release(&a);
+		/* SIGTERM cancels a build (spawn_run looks at the flag),
+		 * never an activation. */
+		if (signals_setup() == -1)
+			r = EXIT_FAILED;
+		else {
+			agent_init(&a, &cfg, &stop_requested);
+			r = cycle_exit_status(cycle_run(&a));
+			agent_release(&a);
+		}
 		fs_unlock(lockfd);
 	}
 	config_release(&cfg);
 	return r;
 }
 
-/* Interval +- jitter, the jitter drawn from a per-host, per-round seed. */
+/* splitmix64's finaliser: every input bit moves every output bit. */
+static uint64_t
+mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* A per-host seed: FNV-1a of the host name. */
+static uint64_t
+host_seed(const char *host)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const char *p = host; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * The time to the next poll: interval, doubled after each failure in a row
+ * (at most MAX_BACKOFF_SHIFT times, and not past MAX_BACKOFF_MS unless the
+ * interval itself is longer), then +- jitter drawn from the host and the
+ * round: hosts spread, one host's sequence is repeatable.  Never below
+ * MIN_DELAY_MS (or the interval, when it is shorter).
+ */
 static uint64_t
 next_delay_ms(const struct config *cfg, unsigned round, unsigned failures)
 {
-	uint64_t base = cfg->poll.interval_ms, j = cfg->poll.jitter_ms, h;
+	uint64_t base = cfg->poll.interval_ms, j = cfg->poll.jitter_ms;
+	uint64_t lo, hi, floor, d;
 	unsigned shift = failures < MAX_BACKOFF_SHIFT ? failures :
 	    MAX_BACKOFF_SHIFT;
 
-	if (failures) {
+	floor = base < MIN_DELAY_MS ? base : MIN_DELAY_MS;
+	if (shift > 0) {
 		base <<= shift;
-		if (base > MAX_BACKOFF_MS && cfg->poll.interval_ms <
-		    MAX_BACKOFF_MS)
-			base = MAX_BACKOFF_MS;
+		if (base > MAX_BACKOFF_MS)
+			base = cfg->poll.interval_ms > MAX_BACKOFF_MS ?
+			    cfg->poll.interval_ms : MAX_BACKOFF_MS;
 	}
 	if (j == 0)
 		return base;
-	/* FNV-1a of host and round: spread, but repeatable per host. */
-	h = 1469598103934665603ULL;
-	for (const char *p = cfg->host; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h = (h ^ round) * 1099511628211ULL;
-	h ^= h >> 29;
-	return base + (h % (2 * j + 1)) - (j < base ? j : base);
+	lo = base > j ? base - j : 0;
+	hi = base + j;
+	d = lo + mix64(host_seed(cfg->host) + round) % (hi - lo + 1);
+	return d < floor ? floor : d;
 }
 
 /* Sleeps up to ms, waking at once for a signal. */
 static void
-sleep_ms(uint64_t ms, const sigset_t *orig)
+sleep_ms(uint64_t ms)
 {
-	uint64_t end = time_monotonic_ms() + ms, now;
-	struct timespec ts;
+	uint64_t end = time_monotonic_ms() + ms, now, left;
+	struct pollfd pfd;
+	char drain[64];
 
-	while (!stop_requested && !poll_requested &&
+	pfd.fd = wake_fds[0];
+	pfd.events = POLLIN;
+	while (!stop_requested && !poll_requested && !reload_requested &&
 	    (now = time_monotonic_ms()) < end) {
-		ts.tv_sec = (time_t)((end - now) / 1000);
-		ts.tv_nsec = (long)((end - now) % 1000) * 1000000L;
-		if (ppoll(NULL, 0, &ts, orig) == -1 && errno != EINTR)
+		left = end - now;
+		if (poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left) ==
+		    -1 && errno != EINTR)
 			break;
+		while (read(wake_fds[0], drain, sizeof(drain)) > 0)
+			;
 	}
 }
 
@@ -282,26 +340,39 @@ static void
 reload(struct config *cfg, struct agent *a, const char *path)
 {
 	struct config fresh;
+	char msg[96];
+	bool new_host;
 
-	notify_send("RELOADING=1");
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)time_monotonic_ms() * 1000ULL);
+	notify_send(msg);
 	log_info("reloading %s", config_path(path));
 	if (cmd_load_config(&fresh, path) != EXIT_OK) {
-		log_warnx("keeping the running configuration");
+		log_warnx("%s: invalid, keeping the running configuration",
+		    config_path(path));
 	} else if (strcmp(fresh.state_dir, cfg->state_dir) != 0) {
 		log_warnx("state_dir cannot change on reload (restart the "
 		    "agent); keeping the running configuration");
 		config_release(&fresh);
 	} else {
+		new_host = strcmp(fresh.host, cfg->host) != 0;
 		config_release(cfg);
 		*cfg = fresh;
 		a->cfg = cfg;
+		if (new_host) {
+			/* Another name, another document: start it again
+			 * from the one saved on disk. */
+			status_release(&a->st);
+			status_init(&a->st);
+			a->st_loaded = false;
+		}
+		log_info("configuration reloaded");
 	}
 	notify_send("READY=1");
 }
 
 static int
-loop(struct config *cfg, const char *path, const sigset_t *blocked,
-    const sigset_t *orig)
+loop(struct config *cfg, const char *path)
 {
 	struct agent a;
 	enum cycle_outcome o;
@@ -316,19 +387,28 @@ loop(struct config *cfg, const char *path, const sigset_t *blocked,
 			reload(cfg, &a, path);
 		}
 		poll_requested = 0;
+		/* The document published during the cycle names the next
+		 * poll as it will be when nothing changes. */
+		a.next_poll_at = time_now() + (time_t)(next_delay_ms(cfg,
+		    round, 0) / 1000);
 		watchdog_promise(cycle_bound_ms(cfg));
-		/* Signals are taken during the cycle too (a stop cancels a
-		 * build); they are only blocked between the checks. */
-		sigprocmask(SIG_SETMASK, orig, NULL);
 		o = cycle_run(&a);
-		sigprocmask(SIG_BLOCK, blocked, NULL);
-		failures = (o == CYCLE_FAILED) ? failures + 1 : 0;
+		if (o == CYCLE_FAILED && failures < 32)
+			failures++;
+		else if (o != CYCLE_FAILED)
+			failures = 0;
 		delay = next_delay_ms(cfg, round++, failures);
-		a.next_poll_at = time_now() + (time_t)(delay / 1000);
-		if (stop_requested)
+		if (stop_requested || o == CYCLE_INTERRUPTED)
 			break;
+		if (o != CYCLE_NO_CHANGE) {
+			a.next_poll_at = time_now() + (time_t)(delay / 1000);
+			publish(&a, 1);
+		}
+		if (failures)
+			log_info("next poll in %llus (%u failure(s) in a row)",
+			    (unsigned long long)(delay / 1000), failures);
 		watchdog_promise(delay);
-		sleep_ms(delay, orig);
+		sleep_ms(delay);
 	}
 	agent_release(&a);
 	return EXIT_OK;
@@ -339,7 +419,6 @@ cmd_run(int argc, char **argv)
 {
 	struct config cfg;
 	struct opts o;
-	sigset_t blocked, orig;
 	int r, lockfd;
 
 	if ((r = parse_opts(argc, argv, &o)) != -1)
@@ -350,12 +429,16 @@ cmd_run(int argc, char **argv)
 		config_release(&cfg);
 		return r;
 	}
-	signals_setup(&blocked, &orig);
+	if (signals_setup() == -1) {
+		fs_unlock(lockfd);
+		config_release(&cfg);
+		return EXIT_FAILED;
+	}
 	watchdog_start();
 	log_info("nixpull %s: watching %s (%s) for %s", NIXPULL_VERSION,
 	    cfg.repo.url, cfg.repo.ref, cfg.host);
 	notify_send("READY=1");
-	r = loop(&cfg, o.config, &blocked, &orig);
+	r = loop(&cfg, o.config);
 	notify_send("STOPPING=1");
 	log_info("stopped");
 	fs_unlock(lockfd);
