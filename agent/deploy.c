@@ -443,17 +443,27 @@ resume_switched(struct agent *a, struct inflight *f,
 {
 	struct spawn_result res;
 	struct err e;
+	enum cycle_outcome o;
+	char *msg;
 
 	log_warnx("resuming: %.12s was activated but not checked when the "
 	    "agent stopped", f->rev);
-	if (run_checks(a, NULL, &res, &e) == -1)
-		return fail_activation(a, rq, f->prev_system, e.msg, res.tail);
+	if (run_checks(a, NULL, &res, &e) == -1) {
+		msg = xasprintf("activation of %.12s was interrupted before "
+		    "its health checks; at restart: %s", f->rev, e.msg);
+		o = fail_activation(a, rq, f->prev_system, msg, res.tail);
+		free(msg);
+		return o;
+	}
 	record_deployed(a, f->rev, f->store_path, f->signer,
 	    f->key_fingerprint, f->committed_at, false);
 	if (state_clear_inflight(a->cfg->state_dir, &e) == -1)
 		log_warnx("%s", e.msg);
-	attempt_end(a, RESULT_SUCCESS, STATE_OK,
-	    NULL, NULL);
+	/* Not an error, but what happened: the status says so. */
+	msg = xasprintf("activation of %.12s was interrupted before its "
+	    "health checks; they passed at restart", f->rev);
+	attempt_end(a, RESULT_SUCCESS, STATE_OK, msg, NULL);
+	free(msg);
 	return CYCLE_CURRENT;
 }
 
