@@ -48,6 +48,9 @@ static int wake_fds[2] = { -1, -1 };
  * time it promised for its current step: a hung step stops the pings. */
 static _Atomic uint64_t wd_deadline_ms;
 static uint64_t wd_interval_ms;
+/* Held around the deadline check and the ping, so that after
+ * watchdog_stop() no ping follows STOPPING=1. */
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 on_signal(int sig)
@@ -116,8 +119,10 @@ watchdog_main(void *arg)
 	ts.tv_nsec = (long)((wd_interval_ms / 2) % 1000) * 1000000L;
 	for (;;) {
 		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&wd_lock);
 		if (time_monotonic_ms() < atomic_load(&wd_deadline_ms))
 			notify_send("WATCHDOG=1");
+		pthread_mutex_unlock(&wd_lock);
 	}
 	return NULL;
 }
@@ -147,6 +152,14 @@ watchdog_promise(uint64_t ms)
 	    WATCHDOG_SLACK_MS);
 	if (wd_interval_ms)
 		notify_send("WATCHDOG=1");
+}
+
+static void
+watchdog_stop(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	atomic_store(&wd_deadline_ms, 0);
+	pthread_mutex_unlock(&wd_lock);
 }
 
 /* The longest a cycle may take if every step uses its whole time-out. */
@@ -439,6 +452,7 @@ cmd_run(int argc, char **argv)
 	    cfg.repo.url, cfg.repo.ref, cfg.host);
 	notify_send("READY=1");
 	r = loop(&cfg, o.config);
+	watchdog_stop();
 	notify_send("STOPPING=1");
 	log_info("stopped");
 	fs_unlock(lockfd);
