@@ -227,7 +227,7 @@ state_is_bad(const char *dir, const char *rev, char *reason,
     size_t reasonlen, struct err *e)
 {
 	struct buf b = BUF_INIT(MAX_BAD_FILE);
-	char *path = state_path(dir, "bad-revisions"), *line, *nl;
+	char *path = state_path(dir, "bad-revisions"), *line, *nl, *end;
 	int r = 0;
 
 	if (access(path, F_OK) == -1 && errno == ENOENT)
@@ -238,13 +238,17 @@ state_is_bad(const char *dir, const char *rev, char *reason,
 	}
 	for (line = b.data; line && *line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
-		if (strncmp(line, rev, 40) != 0 || line[40] != '\t')
+		end = nl ? nl : line + strlen(line);
+		if (end - line < 41 || strncmp(line, rev, 40) != 0 ||
+		    line[40] != '\t')
 			continue;
 		r = 1;
 		if (reason && reasonlen) {
-			const char *why = strchr(line + 41, '\t');
-			size_t n = why ? (size_t)((nl ? nl : why + strlen(why)) -
-			    why - 1) : 0;
+			/* The reason is on this line only: a line edited by
+			 * hand may lack it. */
+			const char *why = memchr(line + 41, '\t',
+			    (size_t)(end - line - 41));
+			size_t n = why ? (size_t)(end - why - 1) : 0;
 
 			if (n >= reasonlen)
 				n = reasonlen - 1;
