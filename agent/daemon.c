@@ -250,6 +250,54 @@ take_lock(const struct config *cfg, int *fd)
 	return *fd == -2 ? EXIT_UNAVAILABLE : EXIT_FAILED;
 }
 
+/* The state the document settled in before this cycle (ok, failed, ...);
+ * STATE_OK when there is none or it was caught mid-cycle. */
+static enum status_state
+state_before(const struct agent *a)
+{
+	struct status st;
+	struct err e;
+	enum status_state s = STATE_OK;
+
+	if (a->st_loaded)
+		s = a->st.state;
+	else {
+		status_init(&st);
+		if (status_load(a->cfg->state_dir, &st, &e) == 0)
+			s = st.state;
+		status_release(&st);
+	}
+	switch (s) {
+	case STATE_POLLING:
+	case STATE_FETCHING:
+	case STATE_BUILDING:
+	case STATE_ACTIVATING:
+		return STATE_OK;
+	default:
+		return s;
+	}
+}
+
+/*
+ * A stop request cancelled the cycle (a build): the host runs what it ran
+ * before, so the document goes back to the state it had then, keeps the
+ * interrupted attempt in last_attempt, and names no next poll.
+ */
+static enum cycle_outcome
+cycle_stoppable(struct agent *a)
+{
+	enum status_state before = state_before(a);
+	enum cycle_outcome o = cycle_run(a);
+
+	if (o == CYCLE_INTERRUPTED || stop_requested) {
+		if (o == CYCLE_INTERRUPTED)
+			a->st.state = before;
+		a->next_poll_at = 0;
+		publish(a, 1);
+	}
+	return o;
+}
+
 int
 cmd_once(int argc, char **argv)
 {
@@ -269,7 +317,7 @@ cmd_once(int argc, char **argv)
 			r = EXIT_FAILED;
 		else {
 			agent_init(&a, &cfg, &stop_requested);
-			r = cycle_exit_status(cycle_run(&a));
+			r = cycle_exit_status(cycle_stoppable(&a));
 			agent_release(&a);
 		}
 		fs_unlock(lockfd);
@@ -405,7 +453,7 @@ loop(struct config *cfg, const char *path)
 		a.next_poll_at = time_now() + (time_t)(next_delay_ms(cfg,
 		    round, 0) / 1000);
 		watchdog_promise(cycle_bound_ms(cfg));
-		o = cycle_run(&a);
+		o = cycle_stoppable(&a);
 		if (o == CYCLE_FAILED && failures < 32)
 			failures++;
 		else if (o != CYCLE_FAILED)
