@@ -16,6 +16,19 @@
 #					test systems, see nixflake.sh)
 #   system-state			if present, overrides
 #					NIXPULL_TEST_SYSTEM_STATE
+#   activation-hold			if present, an activation (not a
+#					rollback) of nixos-rebuild or
+#					darwin-rebuild stops at a point and
+#					waits (300 s at most) until the file
+#					is removed: "before" (the default,
+#					empty file) = after the build, before
+#					the profile is set; "after" = the
+#					profile set (nixos-rebuild: and
+#					current-system), before
+#					switch-to-configuration / activate
+#   activation-held			written (the point's name) when the
+#					stand-in waits there: a test waits
+#					for it, then kills or lets go
 
 standin_init() {
 	standin_prog=$1
@@ -132,4 +145,18 @@ standin_lock() {
 		echo "Failed to start transient service unit: Unit $1.service was already loaded or has a fragment file." >&2
 		exit 1
 	fi
+}
+
+# standin_hold POINT: waits while activation-hold names POINT (see above).
+standin_hold() {
+	local hold=$NIXPULL_TEST_ROOT/activation-hold want i=0
+	[ -e "$hold" ] || return 0
+	want=$(cat "$hold" 2>/dev/null)
+	[ "${want:-before}" = "$1" ] || return 0
+	echo "$1" >"$NIXPULL_TEST_ROOT/activation-held"
+	while [ -e "$hold" ] && [ $i -lt 3000 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	rm -f "$NIXPULL_TEST_ROOT/activation-held"
 }
