@@ -144,14 +144,27 @@ system_revision(const struct agent *a)
 	return r;
 }
 
+/* The tip moved: the attempt starts, and the status says so. */
+static void
+fetch_starts(void *arg)
+{
+	struct cycle *c = arg;
+
+	c->fetching = true;
+	attempt_begin(c->a, NULL);
+	attempt_phase(c->a, PHASE_FETCH, STATE_FETCHING);
+}
+
 static enum cycle_outcome
 do_poll(struct cycle *c)
 {
 	struct agent *a = c->a;
 	struct poll_result pr;
+	char *rev;
 
-	if (poll_run(c->cfg, &pr, &c->err) == -1) {
-		attempt_begin(a, NULL);
+	if (poll_run_hook(c->cfg, fetch_starts, c, &pr, &c->err) == -1) {
+		if (!c->fetching)
+			attempt_begin(a, NULL);
 		attempt_duration(a, PHASE_POLL, pr.poll_ms);
 		if (pr.fetch_ms)
 			attempt_duration(a, PHASE_FETCH, pr.fetch_ms);
@@ -161,6 +174,11 @@ do_poll(struct cycle *c)
 		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
 		return CYCLE_FAILED;
 	}
+	if (!pr.changed && c->fetching) {
+		/* Fetched, and the ref is back where it was handled. */
+		attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
+		return CYCLE_NO_CHANGE;
+	}
 	if (!pr.changed) {
 		log_debug("tip %.12s already handled", pr.tip);
 		publish(a, 0);	/* a heartbeat: nothing is written */
@@ -169,7 +187,9 @@ do_poll(struct cycle *c)
 	memcpy(c->tip, pr.tip, sizeof(c->tip));
 	set_str(&a->st.tip.rev, pr.tip);
 	a->st.tip.seen_at = time_now();
-	attempt_begin(a, pr.tip);
+	rev = a->st.last_attempt.rev;
+	a->st.last_attempt.rev = xstrdup(pr.tip);
+	free(rev);
 	attempt_duration(a, PHASE_POLL, pr.poll_ms);
 	attempt_duration(a, PHASE_FETCH, pr.fetch_ms);
 	a->st.last_attempt.fetch_bytes = (int64_t)pr.bytes_received;

@@ -2,6 +2,7 @@
 #ifndef NIXPULL_CYCLE_INT_H
 #define NIXPULL_CYCLE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cycle.h"
@@ -15,6 +16,7 @@ struct cycle {
 	const struct config *cfg;
 	struct deployed	 dep;		/* on record at the start */
 	char		 tip[41];
+	bool		 fetching;	/* the tip moved: an attempt began */
 	char		*mirror;
 	struct select_result sel;
 	int		 max_jobs, cores;

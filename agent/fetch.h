@@ -39,6 +39,10 @@ struct poll_result {
  */
 int	poll_run(const struct config *cfg, struct poll_result *r,
 	    struct err *e);
+/* The same, calling before_fetch(arg) when the tip changed, just before
+ * the fetch starts: the cycle reports the "fetching" state there. */
+int	poll_run_hook(const struct config *cfg, void (*before_fetch)(void *),
+	    void *arg, struct poll_result *r, struct err *e);
 
 /*
  * Records tip as handled (atomically), once the cycle has acted on it

@@ -82,6 +82,13 @@ poll_record(const struct config *cfg, const char *tip, struct err *e)
 int
 poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
 {
+	return poll_run_hook(cfg, NULL, NULL, r, e);
+}
+
+int
+poll_run_hook(const struct config *cfg, void (*before_fetch)(void *),
+    void *arg, struct poll_result *r, struct err *e)
+{
 	struct gitx_stats ls, fe;
 	char *mirror = NULL, fetched[GITX_OID_HEX];
 	int rc = -1;
@@ -102,6 +109,8 @@ poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
 	if (fs_mkdir_p(cfg->state_dir, 0700, e) == -1)
 		goto out;
 	mirror = poll_mirror_path(cfg);
+	if (before_fetch)
+		before_fetch(arg);
 	rc = gitx_fetch(cfg, mirror, fetched, &fe, e);
 	r->fetch_ms = fe.duration_ms;
 	r->bytes_received += fe.bytes_received;
