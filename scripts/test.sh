@@ -46,6 +46,13 @@ if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	status=1
 fi
 
+# The libFuzzer targets (clang): seed corpora replayed, a few seconds each.
+if ! CC=clang MESON_TEST_ARGS="--suite fuzz" \
+    run_suite build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dintegration=false; then
+	status=1
+fi
+
 [ $status -eq 0 ] || [ $failed -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 exit $status
