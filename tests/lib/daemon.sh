@@ -115,12 +115,30 @@ daemon_tree() {
 }
 
 kill_tree_9() {
-	local pids
-	pids=$(daemon_tree "$1")
-	# Stop them all first so nothing reaps or forks between the two.
-	kill -STOP $pids 2>/dev/null
+	local pids prev='' i=0
+	# Stopped processes cannot fork: stop the tree until it stops
+	# growing, then kill it all at once.
+	pids=$(daemon_tree "$1" | sort -n)
+	while [ "$pids" != "$prev" ] && [ $i -lt 20 ]; do
+		kill -STOP $pids 2>/dev/null
+		prev=$pids
+		pids=$( (echo "$prev"; daemon_tree "$1") | sort -nu)
+		i=$((i + 1))
+	done
 	kill -9 $pids 2>/dev/null
+	# kill returns before the processes are gone (and their locks with
+	# them): wait until none is left but zombies.
+	wait_for 10 none_alive $pids
 	return 0
+}
+
+# none_alive PID...: every PID is gone or a zombie.
+none_alive() {
+	local p st
+	for p in "$@"; do
+		st=$(ps -o stat= -p "$p" 2>/dev/null) || continue
+		case $st in Z*) ;; *) return 1 ;; esac
+	done
 }
 
 status_get() {
