@@ -196,4 +196,24 @@ test_expect_success 'the agent said it found the interrupted activation' '
 	test_grep "activation of ${rev4:0:12} was interrupted; the system still runs $sys2; trying again" once.log
 '
 
+test_expect_success_here 'interrupted three times: marked bad, and the host stays on what ran' '
+	sys4=$(current) &&
+	release v5 &&
+	rev5=$rev &&
+	touch hang-activate &&
+	killed_at rebuild.pid &&
+	killed_at rebuild.pid &&
+	killed_at rebuild.pid &&
+	rm hang-activate &&
+	test "$(jq -r .tries "$S/inflight.json")" = 2 &&
+	test_expect_code 1 once &&
+	st .last_attempt.error >err &&
+	test_grep "activation of ${rev5:0:12} was interrupted 3 times" err &&
+	grep -q "^$rev5	" "$S/bad-revisions" &&
+	test ! -e "$S/inflight.json" &&
+	test "$(current)" = "$sys4" &&
+	test "$(readlink -f "$R/nix/var/nix/profiles/system")" = "$sys4" &&
+	test "$(st .deployed.rev)" = "$rev4"
+'
+
 test_done
