@@ -14,19 +14,19 @@
 
       # `nix flake check` builds the package, which runs the unit tests.
       checks = forAll (pkgs: {
-        default = self.packages.${pkgs.system}.default;
+        default = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
       });
 
       nixosModules.default = { pkgs, ... }: {
         imports = [ ./packaging/nixos-module.nix ];
         services.nixpull.package =
-          nixpkgs.lib.mkDefault self.packages.${pkgs.system}.default;
+          nixpkgs.lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.default;
       };
 
       darwinModules.default = { pkgs, ... }: {
         imports = [ ./packaging/darwin-module.nix ];
         services.nixpull.package =
-          nixpkgs.lib.mkDefault self.packages.${pkgs.system}.default;
+          nixpkgs.lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.default;
       };
     };
 }

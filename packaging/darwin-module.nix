@@ -1,4 +1,6 @@
-# services.nixpull for nix-darwin, run by launchd.
+# services.nixpull for nix-darwin, run by a launchd daemon (as root, as
+# darwin-rebuild needs since nix-darwin 25.05); output goes to logFile.
+# The options are those of the NixOS module, plus logFile.
 { config, lib, pkgs, ... }:
 
 let
@@ -66,6 +68,11 @@ in
   };
 
   config = lib.mkIf cfg.enable {
+    assertions = [{
+      assertion = (cfg.settings.repo.url or null) != null;
+      message = "services.nixpull.settings.repo.url must be set";
+    }];
+
     environment.etc."nixpull/config.yaml".source = configFile;
     environment.systemPackages = [ cfg.package ];
 
@@ -80,8 +87,11 @@ in
         ProcessType = "Background";
         StandardOutPath = cfg.logFile;
         StandardErrorPath = cfg.logFile;
+        # launchd's default is 20 s before SIGKILL; a stop waits for an
+        # activation in progress (never interrupted).
+        ExitTimeOut = 900;
         EnvironmentVariables = {
-          PATH = "${config.nix.package}/bin:/run/current-system/sw/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+          PATH = "${config.nix.package}/bin:${pkgs.git}/bin:/run/current-system/sw/bin:/usr/bin:/bin:/usr/sbin:/sbin";
         };
       };
     };

@@ -88,8 +88,12 @@ in
       wantedBy = [ "multi-user.target" ];
       wants = [ "network-online.target" ];
       after = [ "network-online.target" "nix-daemon.service" ];
-      # Not restarted by the switch it performs itself.
+      # Not restarted by the switch it performs itself: the stop would wait
+      # for the activation that asked for it.  A new config is applied by a
+      # reload (SIGHUP: taken between steps, the old config kept if the new
+      # one is invalid); a new package runs after a restart or a reboot.
       restartIfChanged = false;
+      reloadTriggers = [ configFile ];
       path = [ config.nix.package pkgs.git config.systemd.package ];
       serviceConfig = {
         Type = "notify";
@@ -109,6 +113,8 @@ in
         RestrictRealtime = true;
         ProtectClock = true;
         Nice = 5;
+        IOSchedulingClass = "best-effort";
+        IOSchedulingPriority = 7;
       };
     };
   };

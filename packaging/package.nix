@@ -1,6 +1,6 @@
 # The nixpull package: meson + ninja + pkg-config and the five libraries.
 { lib, stdenv, meson, ninja, pkg-config, libgit2, libsodium, curl, libyaml
-, jansson, src ? ../. }:
+, jansson, git, openssh, src ? ../. }:
 
 stdenv.mkDerivation {
   pname = "nixpull";
@@ -9,6 +9,9 @@ stdenv.mkDerivation {
 
   nativeBuildInputs = [ meson ninja pkg-config ];
   buildInputs = [ libgit2 libsodium curl libyaml jansson ];
+  # The unit tests make keys and signatures with ssh-keygen and fixture
+  # repositories with git.
+  nativeCheckInputs = [ git openssh ];
 
   # The integration tests need nginx, fcgiwrap, sshd and a writable Nix
   # store; the flake's checks run the unit tests only.
