@@ -23,7 +23,7 @@ test_expect_success_here 'a slow release is being built' '
 	daemon_release slow:300 &&
 	V2=$(git -C work rev-parse HEAD) &&
 	daemon_start -- -c config.yaml &&
-	wait_for 60 test "$(status_get .state)" = building &&
+	wait_for 60 state_is building &&
 	wait_for 60 builder_runs &&
 	test -z "$(status_get .deployed.rev | grep "$V2")"
 '

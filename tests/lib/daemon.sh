@@ -17,6 +17,7 @@
 #	$TEST_DIR/daemon.log; sets DAEMON_PID; killed at exit
 #   daemon_wait_exit SECONDS	waits for $DAEMON_PID to end; sets DAEMON_RC
 #   deployed_is REV		(for wait_for) status.json's deployed.rev is REV
+#   state_is STATE		(for wait_for) status.json's state is STATE
 #   lines_above ERE FILE N	(for wait_for) more than N lines of FILE match
 #   daemon_tree PID		PID and all its descendants, one a line
 #   kill_tree_9 PID		kill -9 PID and all its descendants at once
@@ -103,6 +104,8 @@ daemon_wait_exit() {
 
 # For wait_for: the deployed revision in status.json is REV.
 deployed_is() { test "$(status_get .deployed.rev 2>/dev/null)" = "$1"; }
+# For wait_for: status.json's state is STATE.
+state_is() { test "$(status_get .state 2>/dev/null)" = "$1"; }
 # For wait_for: FILE has more than N lines matching ERE.
 lines_above() { test "$(grep -c -E -e "$1" "$2")" -gt "$3"; }
 
