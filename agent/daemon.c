@@ -70,8 +70,9 @@ on_signal(int sig)
 		poll_requested = 1;
 		break;
 	}
-	if (wake_fds[1] != -1)
-		(void)write(wake_fds[1], "", 1);	/* full pipe: awake anyway */
+	/* A full pipe (EAGAIN) wakes the sleep all the same. */
+	if (wake_fds[1] != -1 && write(wake_fds[1], "", 1) == -1)
+		errno = saved;
 	errno = saved;
 }
 
