@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "known_hosts.h"	/* gitx_known_host() */
 
 #define GITX_OID_HEX	41	/* 40 hex digits and the NUL */
 
@@ -59,14 +60,5 @@ int	gitx_ls_tip(const struct config *cfg, char tip[GITX_OID_HEX],
  */
 int	gitx_fetch(const struct config *cfg, const char *mirror,
 	    char tip[GITX_OID_HEX], struct gitx_stats *st, struct err *e);
-
-/*
- * Whether known_hosts (a file in OpenSSH format: patterns, [host]:port,
- * hashed |1| names, @revoked) holds blob, an SSH wire-format public key,
- * for host:port.  1 known, 0 not listed, -1 listed with another key or
- * revoked (e says which), -2 the file cannot be read.
- */
-int	gitx_known_host(const char *known_hosts, const char *host, int port,
-	    const unsigned char *blob, size_t len, struct err *e);
 
 #endif
