@@ -48,9 +48,13 @@ cycle_outcome_name(enum cycle_outcome o)
 }
 
 int
-cycle_exit_status(enum cycle_outcome o)
+cycle_exit_status(const struct agent *a, enum cycle_outcome o)
 {
-	return o == CYCLE_CURRENT || o == CYCLE_NO_CHANGE ? 0 : 1;
+	/* Nothing new, but what was there last time failed, was rejected or
+	 * rolled back: the host does not run the newest signed revision. */
+	if (o == CYCLE_NO_CHANGE)
+		return status_state_is_problem(a->st.state) ? 1 : 0;
+	return o == CYCLE_CURRENT ? 0 : 1;
 }
 
 static void
@@ -304,7 +308,9 @@ verify_and_deploy(struct cycle *c)
 		    "configurationRevision on the running system: trusting "
 		    "the first signed release %.12s (trust on first use)",
 		    c->sel.rev);
-	if (c->sel.at_floor)
+	if (a->cancel && *a->cancel)
+		o = CYCLE_INTERRUPTED;	/* stop asked for: build nothing */
+	else if (c->sel.at_floor)
 		o = at_floor(c);
 	else
 		o = deploy_selected(c);

@@ -42,7 +42,8 @@ void	agent_init(struct agent *a, const struct config *cfg,
 void	agent_release(struct agent *a);
 enum cycle_outcome cycle_run(struct agent *a);
 const char *cycle_outcome_name(enum cycle_outcome o);
-/* The exit status of `nixpull once` for an outcome: 0 current, else 1. */
-int	cycle_exit_status(enum cycle_outcome o);
+/* The exit status of `nixpull once`: 0 when the host runs the newest
+ * signed revision (also when nothing changed since it did), else 1. */
+int	cycle_exit_status(const struct agent *a, enum cycle_outcome o);
 
 #endif

@@ -29,6 +29,9 @@ void	attempt_begin(struct agent *a, const char *rev);
 void	attempt_phase(struct agent *a, enum status_phase ph,
 	    enum status_state state);
 void	attempt_duration(struct agent *a, enum status_phase ph, uint64_t ms);
+/* Notes the attempt's result without changing the state or publishing. */
+void	attempt_record(struct agent *a, enum status_result res,
+	    const char *error, const char *tail);
 /* Ends the attempt: result, final state, error (NULL), tail (NULL). */
 void	attempt_end(struct agent *a, enum status_result res,
 	    enum status_state state, const char *error, const char *tail);

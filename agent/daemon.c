@@ -318,7 +318,7 @@ cmd_once(int argc, char **argv)
 			r = EXIT_FAILED;
 		else {
 			agent_init(&a, &cfg, &stop_requested);
-			r = cycle_exit_status(cycle_stoppable(&a));
+			r = cycle_exit_status(&a, cycle_stoppable(&a));
 			agent_release(&a);
 		}
 		fs_unlock(lockfd);

@@ -422,10 +422,14 @@ deploy_selected(struct cycle *c)
 	t0 = time_monotonic_ms();
 	r = build_run(&rq, &br, &c->err);
 	attempt_duration(a, PHASE_BUILD, time_monotonic_ms() - t0);
-	if (r == -1) {
+	if (r == -1 && br.run.cancelled) {
+		/* Stopped: the daemon publishes the state from before. */
+		attempt_record(a, RESULT_FAILED, c->err.msg, br.run.tail);
+		o = CYCLE_INTERRUPTED;
+	} else if (r == -1) {
 		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg,
 		    br.run.tail);
-		o = br.run.cancelled ? CYCLE_INTERRUPTED : CYCLE_FAILED;
+		o = CYCLE_FAILED;
 	} else {
 		o = after_build(c, url.data, &br);
 		prune_roots(c);

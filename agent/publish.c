@@ -100,15 +100,23 @@ attempt_duration(struct agent *a, enum status_phase ph, uint64_t ms)
 }
 
 void
-attempt_end(struct agent *a, enum status_result res, enum status_state state,
-    const char *error, const char *tail)
+attempt_record(struct agent *a, enum status_result res, const char *error,
+    const char *tail)
 {
 	struct status_attempt *la = &a->st.last_attempt;
-	struct err e;
 
 	la->result = res;
 	set(&la->error, error);
 	set(&la->log_tail, tail && *tail ? tail : NULL);
+}
+
+void
+attempt_end(struct agent *a, enum status_result res, enum status_state state,
+    const char *error, const char *tail)
+{
+	struct err e;
+
+	attempt_record(a, res, error, tail);
 	a->st.state = state;
 	if (error)
 		log_warnx("%s", error);
