@@ -11,7 +11,6 @@
  */
 #include <sys/types.h>
 
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "gitstream.h"
 #include "caps.h"
 #include "log.h"
+#include "secret.h"
 #include "timeutil.h"
 
 #define DEFAULT_KNOWN_HOSTS	"/etc/ssh/ssh_known_hosts"
@@ -225,41 +225,29 @@ static int
 op_token(struct op *op, struct err *e)
 {
 	const char *path = op->cfg->repo.token_file;
-	char tok[MAX_TOKEN_SIZE + 1], b64[((MAX_TOKEN_SIZE + 2) / 3) * 4 + 1];
-	ssize_t n = 0, got;
-	size_t len;
-	int fd, r = -1;
+	char b64[((MAX_TOKEN_SIZE + 2) / 3) * 4 + 1];
+	struct secret tok;
+	int r = -1;
 
 	if (path == NULL || !url_is_http(op->cfg->repo.url))
 		return 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_errno(e, "cannot read token file '%s'", path);
-	while (n < MAX_TOKEN_SIZE + 1 && (got = read(fd, tok + n,
-	    (size_t)(MAX_TOKEN_SIZE + 1 - n))) > 0)
-		n += got;
-	close(fd);
-	if (n > MAX_TOKEN_SIZE) {
-		err_set(e, "token file '%s' is longer than %d bytes", path,
-		    MAX_TOKEN_SIZE);
-		goto out;
-	}
-	len = (size_t)n;
-	while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
-		len--;
-	tok[len] = '\0';
-	if (len == 0 || strchr(tok, '\n') != NULL) {
+	if (secret_read(&tok, "token file", path, MAX_TOKEN_SIZE, "\r\n",
+	    e) == -1)
+		return -1;
+	if (tok.len == 0 || strchr(tok.data, '\n') != NULL) {
 		err_set(e, "token file '%s' must hold one non-empty line", path);
 		goto out;
 	}
-	if (strchr(tok, ':') != NULL) {
-		sodium_bin2base64(b64, sizeof(b64), (unsigned char *)tok, len,
-		    sodium_base64_VARIANT_ORIGINAL);
+	if (strchr(tok.data, ':') != NULL) {
+		sodium_bin2base64(b64, sizeof(b64), (unsigned char *)tok.data,
+		    tok.len, sodium_base64_VARIANT_ORIGINAL);
 		op->auth_header = xasprintf("Authorization: Basic %s", b64);
 	} else
-		op->auth_header = xasprintf("Authorization: Bearer %s", tok);
+		op->auth_header = xasprintf("Authorization: Bearer %s",
+		    tok.data);
 	r = 0;
  out:
-	sodium_memzero(tok, sizeof(tok));
+	secret_release(&tok);
 	sodium_memzero(b64, sizeof(b64));
 	return r;
 }
@@ -303,11 +291,8 @@ op_end(struct op *op)
 		st->bytes_received = op->lim.pack_bytes;
 	st->timed_out = op->lim.timed_out || op->lim.connect_timed_out;
 	st->too_big = op->lim.too_big;
-	if (op->auth_header != NULL) {
-		sodium_memzero(op->auth_header, strlen(op->auth_header));
-		free(op->auth_header);
-		op->auth_header = NULL;
-	}
+	secret_free(op->auth_header);
+	op->auth_header = NULL;
 }
 
 /* The error for a failed libgit2 call, saying what happened. */

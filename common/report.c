@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "log.h"
 #include "report.h"
+#include "secret.h"
 #include "status.h"
 #include "timeutil.h"
 
@@ -68,15 +69,6 @@ report_host_ok(const char *host)
 }
 
 static void
-secret_free(char *s)
-{
-	if (s != NULL) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
-}
-
-static void
 auth_release(struct auth *a)
 {
 	secret_free(a->header);
@@ -88,35 +80,30 @@ auth_release(struct auth *a)
 static int
 auth_load(const char *token_file, struct auth *a, struct err *e)
 {
-	struct buf b = BUF_INIT(MAX_TOKEN_SIZE);
+	struct secret tok;
 	char *colon;
 	int r = -1;
 
 	memset(a, 0, sizeof(*a));
 	if (token_file == NULL)
 		return 0;
-	if (fs_read_file(token_file, MAX_TOKEN_SIZE, &b, e) == -1) {
-		err_prefix(e, "report.token_file");
-		goto out;
-	}
-	while (b.len > 0 && strchr(" \t\r\n", b.data[b.len - 1]) != NULL)
-		b.data[--b.len] = '\0';
-	if (b.len == 0 || strlen(b.data) != b.len ||
-	    strpbrk(b.data, "\r\n") != NULL) {
+	if (secret_read(&tok, "report.token_file", token_file, MAX_TOKEN_SIZE,
+	    " \t\r\n", e) == -1)
+		return -1;
+	if (tok.len == 0 || strlen(tok.data) != tok.len ||
+	    strpbrk(tok.data, "\r\n") != NULL) {
 		err_set(e, "report.token_file '%s': empty, or not one line",
 		    token_file);
 		goto out;
 	}
-	if ((colon = strchr(b.data, ':')) != NULL) {
-		a->user = xstrndup(b.data, (size_t)(colon - b.data));
+	if ((colon = strchr(tok.data, ':')) != NULL) {
+		a->user = xstrndup(tok.data, (size_t)(colon - tok.data));
 		a->pass = xstrdup(colon + 1);
 	} else
-		a->header = xasprintf("Authorization: Bearer %s", b.data);
+		a->header = xasprintf("Authorization: Bearer %s", tok.data);
 	r = 0;
  out:
-	if (b.data != NULL)
-		sodium_memzero(b.data, b.alloc);
-	buf_release(&b);
+	secret_release(&tok);
 	return r;
 }
 
