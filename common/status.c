@@ -5,6 +5,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,6 +117,140 @@ status_state_is_problem(enum status_state s)
 	    s == STATE_ROLLED_BACK;
 }
 
+/* ---- the schema, written down once ------------------------------------ */
+
+enum ftype {
+	F_SCHEMA,	/* the schema version: written, checked apart */
+	F_STR,		/* char *, null when NULL */
+	F_TIME,		/* time_t, null when 0 */
+	F_INT,		/* int64_t, null when < 0 */
+	F_SMALL,	/* int up to 1 << 20, null when < 0 */
+	F_TRI,		/* int boolean, null when < 0 */
+	F_BOOL,		/* bool */
+	F_ENUM,		/* unsigned, names[first..count) */
+	F_DURATIONS,	/* int64_t[PHASE__COUNT] by phase name */
+	F_OBJ,		/* a nested object, parsed after the plain fields */
+};
+
+#define FL_REQUIRED	0x1
+
+struct object;
+
+struct field {
+	const char	*key;
+	enum ftype	 type;
+	size_t		 off;		/* into struct status */
+	unsigned	 flags;
+	const char *const *names;	/* F_ENUM */
+	int		 first, count;	/* F_ENUM: the values allowed */
+	const struct object *sub;	/* F_OBJ */
+};
+
+struct object {
+	const struct field *fields;
+	size_t		 n;
+	bool		(*present)(const struct status *);	/* else null */
+};
+
+_Static_assert(sizeof(enum status_state) == sizeof(unsigned) &&
+    sizeof(enum status_result) == sizeof(unsigned) &&
+    sizeof(enum status_phase) == sizeof(unsigned), "enums as unsigned");
+
+#define O(m)		offsetof(struct status, m)
+#define PLAIN(k, t, m)	{ k, t, O(m), 0, NULL, 0, 0, NULL }
+#define OBJ(k, sub)	{ k, F_OBJ, 0, 0, NULL, 0, 0, &sub }
+#define NFIELDS(a)	(sizeof(a) / sizeof(a[0]))
+
+static bool
+deployed_present(const struct status *st)
+{
+	return st->deployed.rev != NULL;
+}
+
+static bool
+tip_present(const struct status *st)
+{
+	return st->tip.rev != NULL;
+}
+
+static bool
+attempt_present(const struct status *st)
+{
+	return st->last_attempt.result != RESULT_NONE;
+}
+
+static const struct field deployed_fields[] = {
+	{ "rev", F_STR, O(deployed.rev), FL_REQUIRED, NULL, 0, 0, NULL },
+	PLAIN("signer", F_STR, deployed.signer),
+	PLAIN("key_fingerprint", F_STR, deployed.key_fingerprint),
+	PLAIN("store_path", F_STR, deployed.store_path),
+	PLAIN("activated_at", F_TIME, deployed.activated_at),
+	PLAIN("committed_at", F_TIME, deployed.committed_at),
+};
+static const struct object deployed_obj = { deployed_fields,
+	NFIELDS(deployed_fields), deployed_present };
+
+static const struct field tip_fields[] = {
+	{ "rev", F_STR, O(tip.rev), FL_REQUIRED, NULL, 0, 0, NULL },
+	PLAIN("seen_at", F_TIME, tip.seen_at),
+};
+static const struct object tip_obj = { tip_fields, NFIELDS(tip_fields),
+	tip_present };
+
+static const struct field attempt_fields[] = {
+	PLAIN("rev", F_STR, last_attempt.rev),
+	{ "result", F_ENUM, O(last_attempt.result), FL_REQUIRED, result_names,
+	  RESULT_NONE + 1, RESULT__COUNT, NULL },
+	{ "phase", F_ENUM, O(last_attempt.phase), 0, phase_names, 0,
+	  PHASE__COUNT, NULL },
+	PLAIN("error", F_STR, last_attempt.error),
+	PLAIN("log_tail", F_STR, last_attempt.log_tail),
+	PLAIN("started_at", F_TIME, last_attempt.started_at),
+	PLAIN("durations_ms", F_DURATIONS, last_attempt.durations_ms),
+	PLAIN("fetch_bytes", F_INT, last_attempt.fetch_bytes),
+	PLAIN("max_jobs", F_SMALL, last_attempt.max_jobs),
+	PLAIN("cores", F_SMALL, last_attempt.cores),
+};
+static const struct object attempt_obj = { attempt_fields,
+	NFIELDS(attempt_fields), attempt_present };
+
+static const struct field system_fields[] = {
+	PLAIN("os", F_STR, system.os),
+	PLAIN("arch", F_STR, system.arch),
+	PLAIN("cpus", F_SMALL, system.cpus),
+	PLAIN("mem_bytes", F_INT, system.mem_bytes),
+	PLAIN("on_battery", F_TRI, system.on_battery),
+	PLAIN("nix_version", F_STR, system.nix_version),
+};
+static const struct object system_obj = { system_fields,
+	NFIELDS(system_fields), NULL };
+
+static const struct field top_fields[] = {
+	{ "schema", F_SCHEMA, 0, 0, NULL, 0, 0, NULL },
+	{ "host", F_STR, O(host), FL_REQUIRED, NULL, 0, 0, NULL },
+	PLAIN("agent_version", F_STR, agent_version),
+	{ "state", F_ENUM, O(state), FL_REQUIRED, state_names, 0, STATE__COUNT,
+	  NULL },
+	PLAIN("updated_at", F_TIME, updated_at),
+	OBJ("deployed", deployed_obj),
+	OBJ("tip", tip_obj),
+	OBJ("last_attempt", attempt_obj),
+	PLAIN("reboot_required", F_TRI, reboot_required),
+	PLAIN("stale_release", F_BOOL, stale_release),
+	PLAIN("tofu", F_BOOL, tofu),
+	OBJ("system", system_obj),
+	PLAIN("next_poll_at", F_TIME, next_poll_at),
+};
+static const struct object top_obj = { top_fields, NFIELDS(top_fields),
+	NULL };
+
+/* The JSON path of a field: "deployed.rev". */
+static void
+field_path(char *out, size_t outlen, const char *prefix, const char *key)
+{
+	snprintf(out, outlen, "%s%s%s", prefix, *prefix ? "." : "", key);
+}
+
 /* ---- to JSON ---------------------------------------------------------- */
 
 static json_t *
@@ -167,94 +303,51 @@ set(json_t *o, const char *key, json_t *v)
 	json_object_set_new(o, key, v);
 }
 
-static json_t *
-deployed_to_json(const struct status *st)
-{
-	json_t *o;
-
-	if (st->deployed.rev == NULL)
-		return json_null();
-	o = json_object();
-	set(o, "rev", jstr(st->deployed.rev));
-	set(o, "signer", jstr(st->deployed.signer));
-	set(o, "key_fingerprint", jstr(st->deployed.key_fingerprint));
-	set(o, "store_path", jstr(st->deployed.store_path));
-	set(o, "activated_at", jtime(st->deployed.activated_at));
-	set(o, "committed_at", jtime(st->deployed.committed_at));
-	return o;
-}
+static json_t *obj_to_json(const struct status *st,
+    const struct object *ob);
 
 static json_t *
-tip_to_json(const struct status *st)
+durations_to_json(const int64_t *d)
 {
-	json_t *o;
+	json_t *o = json_object();
 
-	if (st->tip.rev == NULL)
-		return json_null();
-	o = json_object();
-	set(o, "rev", jstr(st->tip.rev));
-	set(o, "seen_at", jtime(st->tip.seen_at));
-	return o;
-}
-
-static json_t *
-attempt_to_json(const struct status *st)
-{
-	const struct status_attempt *a = &st->last_attempt;
-	json_t *o, *d;
-
-	if (a->result == RESULT_NONE)
-		return json_null();
-	o = json_object();
-	set(o, "rev", jstr(a->rev));
-	set(o, "result", json_string(status_result_name(a->result)));
-	set(o, "phase", json_string(status_phase_name(a->phase)));
-	set(o, "error", jstr(a->error));
-	set(o, "log_tail", jstr(a->log_tail));
-	set(o, "started_at", jtime(a->started_at));
-	d = json_object();
 	for (int i = 0; i < PHASE__COUNT; i++)
-		if (a->durations_ms[i] >= 0)
-			set(d, phase_names[i], json_integer(a->durations_ms[i]));
-	set(o, "durations_ms", d);
-	set(o, "fetch_bytes", jint(a->fetch_bytes));
-	set(o, "max_jobs", jint(a->max_jobs));
-	set(o, "cores", jint(a->cores));
+		if (d[i] >= 0)
+			set(o, phase_names[i], json_integer(d[i]));
 	return o;
 }
 
 static json_t *
-system_to_json(const struct status *st)
+field_to_json(const struct status *st, const struct field *f)
 {
-	json_t *o = json_object();
+	const void *p = (const char *)st + f->off;
 
-	set(o, "os", jstr(st->system.os));
-	set(o, "arch", jstr(st->system.arch));
-	set(o, "cpus", jint(st->system.cpus));
-	set(o, "mem_bytes", jint(st->system.mem_bytes));
-	set(o, "on_battery", jtri(st->system.on_battery));
-	set(o, "nix_version", jstr(st->system.nix_version));
-	return o;
+	switch (f->type) {
+	case F_SCHEMA:		return json_integer(STATUS_SCHEMA);
+	case F_STR:		return jstr(*(char *const *)p);
+	case F_TIME:		return jtime(*(const time_t *)p);
+	case F_INT:		return jint(*(const int64_t *)p);
+	case F_SMALL:		return jint(*(const int *)p);
+	case F_TRI:		return jtri(*(const int *)p);
+	case F_BOOL:		return json_boolean(*(const bool *)p);
+	case F_ENUM:
+		return json_string(f->names[*(const unsigned *)p]);
+	case F_DURATIONS:	return durations_to_json(p);
+	case F_OBJ:		return obj_to_json(st, f->sub);
+	}
+	return json_null();
 }
 
 static json_t *
-status_to_jobj(const struct status *st)
+obj_to_json(const struct status *st, const struct object *ob)
 {
-	json_t *o = json_object();
+	json_t *o;
 
-	set(o, "schema", json_integer(STATUS_SCHEMA));
-	set(o, "host", jstr(st->host));
-	set(o, "agent_version", jstr(st->agent_version));
-	set(o, "state", json_string(status_state_name(st->state)));
-	set(o, "updated_at", jtime(st->updated_at));
-	set(o, "deployed", deployed_to_json(st));
-	set(o, "tip", tip_to_json(st));
-	set(o, "last_attempt", attempt_to_json(st));
-	set(o, "reboot_required", jtri(st->reboot_required));
-	set(o, "stale_release", json_boolean(st->stale_release));
-	set(o, "tofu", json_boolean(st->tofu));
-	set(o, "system", system_to_json(st));
-	set(o, "next_poll_at", jtime(st->next_poll_at));
+	if (ob->present != NULL && !ob->present(st))
+		return json_null();
+	o = json_object();
+	for (size_t i = 0; i < ob->n; i++)
+		set(o, ob->fields[i].key, field_to_json(st, &ob->fields[i]));
 	return o;
 }
 
@@ -269,7 +362,7 @@ status_to_json(const struct status *st, struct buf *out, struct err *e)
 	    (unsigned)st->last_attempt.result >= RESULT__COUNT ||
 	    (unsigned)st->last_attempt.phase >= PHASE__COUNT)
 		return err_set(e, "status: state, result or phase out of range");
-	o = status_to_jobj(st);
+	o = obj_to_json(st, &top_obj);
 	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (s == NULL) {
 		err_set(e, "status: cannot encode the document");
@@ -407,20 +500,21 @@ get_obj(json_t *o, const char *key, const char *path, json_t **dst,
 	return 0;
 }
 
-/* A string naming one of names[0..n) into *dst. */
+/* A string naming one of f->names[f->first..f->count) into *dst. */
 static int
-get_enum(json_t *o, const char *key, const char *path,
-    const char *const *names, int n, bool required, int *dst, struct err *e)
+get_enum(json_t *o, const struct field *f, const char *path, unsigned *dst,
+    struct err *e)
 {
-	json_t *j = json_object_get(o, key);
+	json_t *j = json_object_get(o, f->key);
 
 	if (j == NULL || json_is_null(j))
-		return required ? err_set(e, "'%s': missing", path) : 0;
+		return (f->flags & FL_REQUIRED) ?
+		    err_set(e, "'%s': missing", path) : 0;
 	if (!json_is_string(j))
 		return type_err(e, path, "a string", j);
-	for (int i = 0; i < n; i++) {
-		if (strcmp(json_string_value(j), names[i]) == 0) {
-			*dst = i;
+	for (int i = f->first; i < f->count; i++) {
+		if (strcmp(json_string_value(j), f->names[i]) == 0) {
+			*dst = (unsigned)i;
 			return 0;
 		}
 	}
@@ -429,129 +523,95 @@ get_enum(json_t *o, const char *key, const char *path,
 }
 
 static int
-deployed_from_json(json_t *root, struct status *st, struct err *e)
+durations_from_json(json_t *o, const char *path, int64_t *dst,
+    struct err *e)
 {
-	json_t *o;
-
-	if (get_obj(root, "deployed", "deployed", &o, e) == -1)
-		return -1;
-	if (o == NULL)
-		return 0;
-	if (get_str(o, "rev", "deployed.rev", &st->deployed.rev, e) == -1 ||
-	    get_str(o, "signer", "deployed.signer", &st->deployed.signer,
-	    e) == -1 ||
-	    get_str(o, "key_fingerprint", "deployed.key_fingerprint",
-	    &st->deployed.key_fingerprint, e) == -1 ||
-	    get_str(o, "store_path", "deployed.store_path",
-	    &st->deployed.store_path, e) == -1 ||
-	    get_time(o, "activated_at", "deployed.activated_at",
-	    &st->deployed.activated_at, e) == -1 ||
-	    get_time(o, "committed_at", "deployed.committed_at",
-	    &st->deployed.committed_at, e) == -1)
-		return -1;
-	if (st->deployed.rev == NULL)
-		return err_set(e, "'deployed.rev': missing");
-	return 0;
-}
-
-static int
-tip_from_json(json_t *root, struct status *st, struct err *e)
-{
-	json_t *o;
-
-	if (get_obj(root, "tip", "tip", &o, e) == -1)
-		return -1;
-	if (o == NULL)
-		return 0;
-	if (get_str(o, "rev", "tip.rev", &st->tip.rev, e) == -1 ||
-	    get_time(o, "seen_at", "tip.seen_at", &st->tip.seen_at, e) == -1)
-		return -1;
-	if (st->tip.rev == NULL)
-		return err_set(e, "'tip.rev': missing");
-	return 0;
-}
-
-static int
-durations_from_json(json_t *a, struct status *st, struct err *e)
-{
-	char path[64];
+	char sub[96];
 	json_t *d;
 
-	if (get_obj(a, "durations_ms", "last_attempt.durations_ms", &d,
-	    e) == -1)
+	if (get_obj(o, "durations_ms", path, &d, e) == -1)
 		return -1;
 	for (int i = 0; d != NULL && i < PHASE__COUNT; i++) {
-		snprintf(path, sizeof(path), "last_attempt.durations_ms.%s",
-		    phase_names[i]);
-		if (get_int(d, phase_names[i], path, INT64_MAX,
-		    &st->last_attempt.durations_ms[i], e) == -1)
+		field_path(sub, sizeof(sub), path, phase_names[i]);
+		if (get_int(d, phase_names[i], sub, INT64_MAX, &dst[i],
+		    e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One plain field of o (nested objects come later). */
+static int
+field_from_json(json_t *o, const struct field *f, const char *path,
+    struct status *st, struct err *e)
+{
+	void *p = (char *)st + f->off;
+	int b;
+
+	switch (f->type) {
+	case F_SCHEMA:
+	case F_OBJ:
+		return 0;
+	case F_STR:	return get_str(o, f->key, path, p, e);
+	case F_TIME:	return get_time(o, f->key, path, p, e);
+	case F_INT:	return get_int(o, f->key, path, INT64_MAX, p, e);
+	case F_SMALL:	return get_small(o, f->key, path, p, e);
+	case F_TRI:	return get_bool(o, f->key, path, true, p, e);
+	case F_ENUM:	return get_enum(o, f, path, p, e);
+	case F_DURATIONS: return durations_from_json(o, path, p, e);
+	case F_BOOL:
+		b = *(bool *)p;
+		if (get_bool(o, f->key, path, false, &b, e) == -1)
+			return -1;
+		*(bool *)p = b;
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * The fields of ob from o (prefix its path): the plain ones in schema
+ * order, then whether the required strings came, then the nested objects.
+ */
+static int
+obj_from_json(json_t *o, const struct object *ob, const char *prefix,
+    struct status *st, struct err *e)
+{
+	const struct field *f;
+	char path[64];
+	json_t *sub;
+	size_t i;
+
+	for (i = 0; i < ob->n; i++) {
+		f = &ob->fields[i];
+		field_path(path, sizeof(path), prefix, f->key);
+		if (field_from_json(o, f, path, st, e) == -1)
+			return -1;
+	}
+	for (i = 0; i < ob->n; i++) {
+		f = &ob->fields[i];
+		field_path(path, sizeof(path), prefix, f->key);
+		if (f->type == F_STR && (f->flags & FL_REQUIRED) &&
+		    *(char **)(void *)((char *)st + f->off) == NULL)
+			return err_set(e, "'%s': missing", path);
+	}
+	for (i = 0; i < ob->n; i++) {
+		f = &ob->fields[i];
+		if (f->type != F_OBJ)
+			continue;
+		field_path(path, sizeof(path), prefix, f->key);
+		if (get_obj(o, f->key, path, &sub, e) == -1 ||
+		    (sub != NULL &&
+		    obj_from_json(sub, f->sub, path, st, e) == -1))
 			return -1;
 	}
 	return 0;
 }
 
 static int
-attempt_from_json(json_t *root, struct status *st, struct err *e)
-{
-	struct status_attempt *a = &st->last_attempt;
-	int result = RESULT_NONE, phase = PHASE_POLL;
-	int64_t v;
-	json_t *o;
-
-	if (get_obj(root, "last_attempt", "last_attempt", &o, e) == -1)
-		return -1;
-	if (o == NULL)
-		return 0;
-	if (get_enum(o, "result", "last_attempt.result", result_names + 1,
-	    RESULT__COUNT - 1, true, &result, e) == -1 ||
-	    get_enum(o, "phase", "last_attempt.phase", phase_names,
-	    PHASE__COUNT, false, &phase, e) == -1)
-		return -1;
-	a->result = (enum status_result)(result + 1);
-	a->phase = (enum status_phase)phase;
-	v = a->fetch_bytes;
-	if (get_str(o, "rev", "last_attempt.rev", &a->rev, e) == -1 ||
-	    get_str(o, "error", "last_attempt.error", &a->error, e) == -1 ||
-	    get_str(o, "log_tail", "last_attempt.log_tail", &a->log_tail,
-	    e) == -1 ||
-	    get_time(o, "started_at", "last_attempt.started_at",
-	    &a->started_at, e) == -1 ||
-	    durations_from_json(o, st, e) == -1 ||
-	    get_int(o, "fetch_bytes", "last_attempt.fetch_bytes", INT64_MAX,
-	    &v, e) == -1 ||
-	    get_small(o, "max_jobs", "last_attempt.max_jobs", &a->max_jobs,
-	    e) == -1 ||
-	    get_small(o, "cores", "last_attempt.cores", &a->cores, e) == -1)
-		return -1;
-	a->fetch_bytes = v;
-	return 0;
-}
-
-static int
-system_from_json(json_t *root, struct status *st, struct err *e)
-{
-	json_t *o;
-
-	if (get_obj(root, "system", "system", &o, e) == -1)
-		return -1;
-	if (o == NULL)
-		return 0;
-	return get_str(o, "os", "system.os", &st->system.os, e) == -1 ||
-	    get_str(o, "arch", "system.arch", &st->system.arch, e) == -1 ||
-	    get_small(o, "cpus", "system.cpus", &st->system.cpus, e) == -1 ||
-	    get_int(o, "mem_bytes", "system.mem_bytes", INT64_MAX,
-	    &st->system.mem_bytes, e) == -1 ||
-	    get_bool(o, "on_battery", "system.on_battery", true,
-	    &st->system.on_battery, e) == -1 ||
-	    get_str(o, "nix_version", "system.nix_version",
-	    &st->system.nix_version, e) == -1 ? -1 : 0;
-}
-
-static int
-top_from_json(json_t *root, struct status *st, struct err *e)
+schema_check(json_t *root, struct err *e)
 {
 	json_t *schema = json_object_get(root, "schema");
-	int state = STATE_OK, stale = 0, tofu = 0;
 
 	if (schema == NULL)
 		return err_set(e, "'schema': missing");
@@ -560,26 +620,6 @@ top_from_json(json_t *root, struct status *st, struct err *e)
 	if (json_integer_value(schema) != STATUS_SCHEMA)
 		return err_set(e, "'schema': unsupported version %lld",
 		    (long long)json_integer_value(schema));
-	if (get_str(root, "host", "host", &st->host, e) == -1 ||
-	    get_str(root, "agent_version", "agent_version",
-	    &st->agent_version, e) == -1 ||
-	    get_enum(root, "state", "state", state_names, STATE__COUNT, true,
-	    &state, e) == -1 ||
-	    get_time(root, "updated_at", "updated_at", &st->updated_at,
-	    e) == -1 ||
-	    get_bool(root, "reboot_required", "reboot_required", true,
-	    &st->reboot_required, e) == -1 ||
-	    get_bool(root, "stale_release", "stale_release", false, &stale,
-	    e) == -1 ||
-	    get_bool(root, "tofu", "tofu", false, &tofu, e) == -1 ||
-	    get_time(root, "next_poll_at", "next_poll_at", &st->next_poll_at,
-	    e) == -1)
-		return -1;
-	if (st->host == NULL)
-		return err_set(e, "'host': missing");
-	st->state = (enum status_state)state;
-	st->stale_release = stale;
-	st->tofu = tofu;
 	return 0;
 }
 
@@ -605,11 +645,8 @@ status_from_json(const char *text, size_t len, struct status *st,
 		type_err(e, "(document)", "an object", root);
 		goto out;
 	}
-	if (top_from_json(root, st, e) == -1 ||
-	    deployed_from_json(root, st, e) == -1 ||
-	    tip_from_json(root, st, e) == -1 ||
-	    attempt_from_json(root, st, e) == -1 ||
-	    system_from_json(root, st, e) == -1)
+	if (schema_check(root, e) == -1 ||
+	    obj_from_json(root, &top_obj, "", st, e) == -1)
 		goto out;
 	r = 0;
  out:
