@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,114 +71,177 @@ save_json(const char *dir, const char *name, json_t *obj, struct err *e)
 	return r;
 }
 
-static char *
-get_str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
+/*
+ * The fields of deployed.json and inflight.json, in file order: one table
+ * each drives loading, saving and releasing.  Loading is lenient (a field
+ * of the wrong type reads as absent); only inflight.json has fields that
+ * must be there.
+ */
+enum sftype {
+	SF_REV,		/* char[STATE_REV_HEX]: 40 hex digits, else "" */
+	SF_STR,		/* char *, null when NULL */
+	SF_TIME,	/* time_t as an integer */
+	SF_BOOL,	/* bool */
+	SF_UINT,	/* unsigned */
+};
 
-	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
-}
+struct sfield {
+	const char	*key;
+	enum sftype	 type;
+	size_t		 off;
+};
+
+#define DF(k, t, m)	{ k, t, offsetof(struct deployed, m) }
+#define IF(k, t, m)	{ k, t, offsetof(struct inflight, m) }
+#define NSF(a)		(sizeof(a) / sizeof(a[0]))
+
+static const struct sfield deployed_fields[] = {
+	DF("rev", SF_REV, rev),
+	DF("signer", SF_STR, signer),
+	DF("key_fingerprint", SF_STR, key_fingerprint),
+	DF("store_path", SF_STR, store_path),
+	DF("activated_at", SF_TIME, activated_at),
+	DF("committed_at", SF_TIME, committed_at),
+	DF("tofu", SF_BOOL, tofu),
+};
+
+static const struct sfield inflight_fields[] = {
+	IF("rev", SF_REV, rev),
+	IF("store_path", SF_STR, store_path),
+	IF("prev_system", SF_STR, prev_system),
+	IF("signer", SF_STR, signer),
+	IF("key_fingerprint", SF_STR, key_fingerprint),
+	IF("started_at", SF_TIME, started_at),
+	IF("committed_at", SF_TIME, committed_at),
+	IF("tries", SF_UINT, tries),
+};
 
 static void
-get_rev(json_t *o, const char *key, char rev[STATE_REV_HEX])
+field_load(json_t *o, const struct sfield *f, void *obj)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v = json_object_get(o, f->key);
+	void *p = (char *)obj + f->off;
+	char *rev = p;
 
-	rev[0] = '\0';
-	if (json_is_string(v) && strlen(json_string_value(v)) == 40)
-		memcpy(rev, json_string_value(v), STATE_REV_HEX);
+	switch (f->type) {
+	case SF_REV:
+		rev[0] = '\0';
+		if (json_is_string(v) && strlen(json_string_value(v)) == 40)
+			memcpy(rev, json_string_value(v), STATE_REV_HEX);
+		break;
+	case SF_STR:
+		*(char **)p = json_is_string(v) ?
+		    xstrdup(json_string_value(v)) : NULL;
+		break;
+	case SF_TIME:
+		*(time_t *)p = json_is_integer(v) ?
+		    (time_t)json_integer_value(v) : 0;
+		break;
+	case SF_BOOL:
+		*(bool *)p = json_is_true(v);
+		break;
+	case SF_UINT:
+		*(unsigned *)p = json_is_integer(v) ?
+		    (unsigned)json_integer_value(v) : 0;
+		break;
+	}
 }
 
-static time_t
-get_time(json_t *o, const char *key)
+static json_t *
+field_save(const struct sfield *f, const void *obj)
 {
-	json_t *v = json_object_get(o, key);
+	const void *p = (const char *)obj + f->off;
 
-	return json_is_integer(v) ? (time_t)json_integer_value(v) : 0;
+	switch (f->type) {
+	case SF_REV:	return json_string(p);
+	case SF_STR:	return *(char *const *)p ?
+			    json_string(*(char *const *)p) : json_null();
+	case SF_TIME:	return json_integer(*(const time_t *)p);
+	case SF_BOOL:	return json_boolean(*(const bool *)p);
+	case SF_UINT:	return json_integer(*(const unsigned *)p);
+	}
+	return json_null();
 }
 
+/* Zeroes obj, then fills it from <dir>/name: 1 read, 0 absent, -1 error. */
+static int
+fields_load(const char *dir, const char *name, const struct sfield *f,
+    size_t n, void *obj, size_t size, struct err *e)
+{
+	json_t *o;
+	int r;
+
+	memset(obj, 0, size);
+	if ((r = load_json(dir, name, &o, e)) <= 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		field_load(o, &f[i], obj);
+	json_decref(o);
+	return 1;
+}
+
+static int
+fields_save(const char *dir, const char *name, const struct sfield *f,
+    size_t n, const void *obj, struct err *e)
+{
+	json_t *o = json_object();
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, f[i].key, field_save(&f[i], obj));
+	r = save_json(dir, name, o, e);
+	json_decref(o);
+	return r;
+}
+
+/* Frees the strings and zeroes obj. */
 static void
-set_str(json_t *o, const char *key, const char *v)
+fields_release(const struct sfield *f, size_t n, void *obj, size_t size)
 {
-	json_object_set_new(o, key, v ? json_string(v) : json_null());
+	for (size_t i = 0; i < n; i++)
+		if (f[i].type == SF_STR)
+			free(*(char **)(void *)((char *)obj + f[i].off));
+	memset(obj, 0, size);
 }
 
 void
 deployed_release(struct deployed *d)
 {
-	free(d->signer);
-	free(d->key_fingerprint);
-	free(d->store_path);
-	memset(d, 0, sizeof(*d));
+	fields_release(deployed_fields, NSF(deployed_fields), d, sizeof(*d));
 }
 
 int
 state_load_deployed(const char *dir, struct deployed *d, struct err *e)
 {
-	json_t *o;
 	int r;
 
-	memset(d, 0, sizeof(*d));
-	if ((r = load_json(dir, "deployed.json", &o, e)) <= 0)
-		return r;
-	get_rev(o, "rev", d->rev);
-	d->signer = get_str(o, "signer");
-	d->key_fingerprint = get_str(o, "key_fingerprint");
-	d->store_path = get_str(o, "store_path");
-	d->activated_at = get_time(o, "activated_at");
-	d->committed_at = get_time(o, "committed_at");
-	d->tofu = json_is_true(json_object_get(o, "tofu"));
-	json_decref(o);
-	return 0;
+	r = fields_load(dir, "deployed.json", deployed_fields,
+	    NSF(deployed_fields), d, sizeof(*d), e);
+	return r < 0 ? r : 0;
 }
 
 int
 state_save_deployed(const char *dir, const struct deployed *d, struct err *e)
 {
-	json_t *o = json_object();
-	int r;
-
-	set_str(o, "rev", d->rev);
-	set_str(o, "signer", d->signer);
-	set_str(o, "key_fingerprint", d->key_fingerprint);
-	set_str(o, "store_path", d->store_path);
-	json_object_set_new(o, "activated_at", json_integer(d->activated_at));
-	json_object_set_new(o, "committed_at", json_integer(d->committed_at));
-	json_object_set_new(o, "tofu", json_boolean(d->tofu));
-	r = save_json(dir, "deployed.json", o, e);
-	json_decref(o);
-	return r;
+	return fields_save(dir, "deployed.json", deployed_fields,
+	    NSF(deployed_fields), d, e);
 }
 
 void
 inflight_release(struct inflight *f)
 {
-	free(f->store_path);
-	free(f->prev_system);
-	free(f->signer);
-	free(f->key_fingerprint);
-	memset(f, 0, sizeof(*f));
+	fields_release(inflight_fields, NSF(inflight_fields), f, sizeof(*f));
 }
 
 int
 state_load_inflight(const char *dir, struct inflight *f, struct err *e)
 {
-	json_t *o, *v;
 	int r;
 
-	memset(f, 0, sizeof(*f));
-	if ((r = load_json(dir, "inflight.json", &o, e)) <= 0)
+	r = fields_load(dir, "inflight.json", inflight_fields,
+	    NSF(inflight_fields), f, sizeof(*f), e);
+	if (r <= 0)
 		return r;
-	get_rev(o, "rev", f->rev);
-	f->store_path = get_str(o, "store_path");
-	f->prev_system = get_str(o, "prev_system");
-	f->signer = get_str(o, "signer");
-	f->key_fingerprint = get_str(o, "key_fingerprint");
-	f->started_at = get_time(o, "started_at");
-	f->committed_at = get_time(o, "committed_at");
-	v = json_object_get(o, "tries");
-	f->tries = json_is_integer(v) ? (unsigned)json_integer_value(v) : 0;
-	json_decref(o);
 	if (f->rev[0] == '\0' || f->store_path == NULL) {
 		inflight_release(f);
 		return err_set(e, "%s/inflight.json: corrupt state file: "
@@ -188,20 +253,8 @@ state_load_inflight(const char *dir, struct inflight *f, struct err *e)
 int
 state_save_inflight(const char *dir, const struct inflight *f, struct err *e)
 {
-	json_t *o = json_object();
-	int r;
-
-	set_str(o, "rev", f->rev);
-	set_str(o, "store_path", f->store_path);
-	set_str(o, "prev_system", f->prev_system);
-	set_str(o, "signer", f->signer);
-	set_str(o, "key_fingerprint", f->key_fingerprint);
-	json_object_set_new(o, "started_at", json_integer(f->started_at));
-	json_object_set_new(o, "committed_at", json_integer(f->committed_at));
-	json_object_set_new(o, "tries", json_integer(f->tries));
-	r = save_json(dir, "inflight.json", o, e);
-	json_decref(o);
-	return r;
+	return fields_save(dir, "inflight.json", inflight_fields,
+	    NSF(inflight_fields), f, e);
 }
 
 static int
