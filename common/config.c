@@ -20,114 +20,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_keys.h"
 #include "duration.h"
 #include "caps.h"
 #include "yamldoc.h"
-
-enum ktype {
-	K_SECTION, K_STR, K_PATH, K_ABSPATH, K_SECRET, K_REPO_URL,
-	K_REPORT_URL, K_HOST, K_DURATION, K_SIZE, K_UINT, K_JOBS, K_BOOL,
-	K_ENUM, K_CHECKS,
-};
-
-#define KF_REQUIRED	0x1	/* must be set */
-#define KF_NULLABLE	0x2	/* null means unset */
-#define KF_NONZERO	0x4	/* durations and sizes: not 0 */
-
-struct key {
-	const char	*section;	/* NULL: top level */
-	const char	*name;
-	enum ktype	 type;
-	size_t		 off;		/* into struct config */
-	unsigned	 flags;
-	long long	 min, max;	/* K_UINT, K_JOBS */
-	const char *const *names;	/* K_ENUM, indexed by value */
-};
-
-static const char *const profile_names[] = { "workstation", "server", NULL };
-static const char *const battery_names[] = { "defer", "build", NULL };
-static const char *const mode_names[] = { "switch", "boot", "test", "none",
-	NULL };
-
-_Static_assert(sizeof(enum build_profile) == sizeof(unsigned) &&
-    sizeof(enum on_battery) == sizeof(unsigned) &&
-    sizeof(enum activate_mode) == sizeof(unsigned), "enums as unsigned");
-
-#define F(m) offsetof(struct config, m)
-#define SECTION(s) { NULL, s, K_SECTION, 0, 0, 0, 0, NULL }
-
-static const struct key keys[] = {
-	{ NULL, "host", K_HOST, F(host), 0, 0, 0, NULL },
-	{ NULL, "state_dir", K_ABSPATH, F(state_dir), 0, 0, 0, NULL },
-	SECTION("repo"),
-	{ "repo", "url", K_REPO_URL, F(repo.url), KF_REQUIRED, 0, 0, NULL },
-	{ "repo", "ref", K_STR, F(repo.ref), 0, 0, 0, NULL },
-	{ "repo", "ssh_key", K_SECRET, F(repo.ssh_key), KF_NULLABLE, 0, 0,
-	  NULL },
-	{ "repo", "token_file", K_SECRET, F(repo.token_file), KF_NULLABLE, 0,
-	  0, NULL },
-	{ "repo", "ca_file", K_PATH, F(repo.ca_file), KF_NULLABLE, 0, 0, NULL },
-	{ "repo", "known_hosts", K_PATH, F(repo.known_hosts), KF_NULLABLE, 0,
-	  0, NULL },
-	{ "repo", "max_fetch_size", K_SIZE, F(repo.max_fetch_size),
-	  KF_NONZERO, 0, 0, NULL },
-	{ "repo", "connect_timeout", K_DURATION, F(repo.connect_timeout_ms),
-	  KF_NONZERO, 0, 0, NULL },
-	{ "repo", "timeout", K_DURATION, F(repo.timeout_ms), KF_NONZERO, 0, 0,
-	  NULL },
-	SECTION("trust"),
-	{ "trust", "allowed_signers", K_PATH, F(trust.allowed_signers),
-	  KF_REQUIRED, 0, 0, NULL },
-	{ "trust", "revoked_keys", K_PATH, F(trust.revoked_keys), KF_NULLABLE,
-	  0, 0, NULL },
-	{ "trust", "max_walk", K_UINT, F(trust.max_walk), 0, 1, 1000000, NULL },
-	{ "trust", "threshold", K_UINT, F(trust.threshold), 0, 1, 100, NULL },
-	{ "trust", "max_age", K_DURATION, F(trust.max_age_ms), 0, 0, 0, NULL },
-	SECTION("poll"),
-	{ "poll", "interval", K_DURATION, F(poll.interval_ms), KF_NONZERO, 0,
-	  0, NULL },
-	{ "poll", "jitter", K_DURATION, F(poll.jitter_ms), 0, 0, 0, NULL },
-	SECTION("build"),
-	{ "build", "profile", K_ENUM, F(build.profile), 0, 0, 0,
-	  profile_names },
-	{ "build", "max_jobs", K_JOBS, F(build.max_jobs), 0, 1, 4096, NULL },
-	{ "build", "cores", K_JOBS, F(build.cores), 0, 0, 4096, NULL },
-	{ "build", "timeout", K_DURATION, F(build.timeout_ms), KF_NONZERO, 0,
-	  0, NULL },
-	{ "build", "on_battery", K_ENUM, F(build.on_battery), 0, 0, 0,
-	  battery_names },
-	{ "build", "mem_per_job", K_SIZE, F(build.mem_per_job), 0, 0, 0,
-	  NULL },
-	{ "build", "min_free_disk", K_SIZE, F(build.min_free_disk), 0, 0, 0,
-	  NULL },
-	{ "build", "attribute", K_STR, F(build.attribute), KF_NULLABLE, 0, 0,
-	  NULL },
-	SECTION("activate"),
-	{ "activate", "mode", K_ENUM, F(activate.mode), 0, 0, 0, mode_names },
-	{ "activate", "health_checks", K_CHECKS, 0, KF_NULLABLE, 0, 0, NULL },
-	{ "activate", "check_timeout", K_DURATION,
-	  F(activate.check_timeout_ms), KF_NONZERO, 0, 0, NULL },
-	{ "activate", "rollback", K_BOOL, F(activate.rollback), 0, 0, 0,
-	  NULL },
-	{ "activate", "command", K_STR, F(activate.command), KF_NULLABLE, 0, 0,
-	  NULL },
-	{ "activate", "current_system", K_PATH, F(activate.current_system), 0,
-	  0, 0, NULL },
-	{ "activate", "timeout", K_DURATION, F(activate.timeout_ms),
-	  KF_NONZERO, 0, 0, NULL },
-	SECTION("report"),
-	{ "report", "url", K_REPORT_URL, F(report.url), KF_NULLABLE, 0, 0,
-	  NULL },
-	{ "report", "token_file", K_SECRET, F(report.token_file), KF_NULLABLE,
-	  0, 0, NULL },
-	{ "report", "ca_file", K_PATH, F(report.ca_file), KF_NULLABLE, 0, 0,
-	  NULL },
-	{ "report", "prometheus_textfile", K_PATH,
-	  F(report.prometheus_textfile), KF_NULLABLE, 0, 0, NULL },
-	{ "report", "timeout", K_DURATION, F(report.timeout_ms), KF_NONZERO, 0,
-	  0, NULL },
-};
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const check_keys[] = { "command", "timeout", NULL };
 
@@ -139,8 +35,8 @@ struct cparse {
 	struct strvec	*errors;
 	struct strvec	*warnings;
 	size_t		 nerrors;
-	const struct ynode *seen[NKEYS];	/* a key's first key node */
-	const struct ynode *value[NKEYS];	/* and its value */
+	const struct ynode *seen[CONFIG_NKEYS];	/* a key's first key node */
+	const struct ynode *value[CONFIG_NKEYS];	/* and its value */
 };
 
 static void cerr(struct cparse *c, struct ymark m, const char *fmt, ...)
@@ -213,88 +109,6 @@ shown(const char *s, size_t len, char *out, size_t outlen)
 	return out;
 }
 
-static void
-key_fullname(const struct key *k, char *out, size_t outlen)
-{
-	if (k->section)
-		snprintf(out, outlen, "%s.%s", k->section, k->name);
-	else
-		snprintf(out, outlen, "%s", k->name);
-}
-
-/* Levenshtein distance, or a large number for long strings. */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65], prev, tmp;
-
-	if (la > 64 || lb > 64)
-		return 1000;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
-/* The closest of names to s, if close enough to be a typo; else NULL. */
-static const char *
-suggest(const char *s, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t d, bestd = 3;
-
-	for (size_t i = 0; i < n; i++) {
-		d = edit_distance(s, names[i]);
-		if (d < bestd && d * 2 < strlen(names[i])) {
-			bestd = d;
-			best = names[i];
-		}
-	}
-	return best;
-}
-
-static bool
-same_section(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* " (did you mean 'x'?)" for an unknown key in section, or "". */
-static void
-key_hint(const char *section, const char *s, char *out, size_t outlen)
-{
-	const char *names[NKEYS], *best;
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < NKEYS; i++)
-		if (same_section(keys[i].section, section))
-			names[n++] = keys[i].name;
-	if ((best = suggest(s, names, n)) != NULL) {
-		snprintf(out, outlen, " (did you mean '%s'?)", best);
-		return;
-	}
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].section && strcmp(keys[i].name, s) == 0) {
-			snprintf(out, outlen, " (did you mean '%s.%s'?)",
-			    keys[i].section, keys[i].name);
-			return;
-		}
-	}
-}
-
 static bool
 key_is_string(struct cparse *c, const struct ynode *kn)
 {
@@ -314,7 +128,7 @@ key_unknown(struct cparse *c, const char *section, const struct ynode *kn)
 {
 	char hint[128], s[128];
 
-	key_hint(section, kn->str, hint, sizeof(hint));
+	config_key_hint(section, kn->str, hint, sizeof(hint));
 	shown(kn->str, kn->len, s, sizeof(s));
 	if (section)
 		cerr(c, kn->start, "unknown key '%s' in '%s'%s", s, section, hint);
@@ -332,23 +146,19 @@ key_lookup(struct cparse *c, const char *section, const struct ynode *kn,
 
 	if (!key_is_string(c, kn))
 		return NULL;
-	for (i = 0; i < NKEYS; i++)
-		if (same_section(keys[i].section, section) &&
-		    strcmp(keys[i].name, kn->str) == 0)
-			break;
-	if (i == NKEYS) {
+	if ((i = config_key_index(section, kn->str)) == CONFIG_NKEYS) {
 		key_unknown(c, section, kn);
 		return NULL;
 	}
 	if (c->seen[i] != NULL) {
-		key_fullname(&keys[i], full, sizeof(full));
+		config_key_fullname(&config_keys[i], full, sizeof(full));
 		cerr(c, kn->start, "duplicate key '%s' (first at %u:%u)", full,
 		    c->seen[i]->start.line, c->seen[i]->start.col);
 		return NULL;
 	}
 	c->seen[i] = kn;
 	c->value[i] = vn;
-	return &keys[i];
+	return &config_keys[i];
 }
 
 /*
@@ -882,7 +692,7 @@ check_pair(struct cparse *c, const char *name, const struct ynode *kn,
 		if (strcmp(kn->str, check_keys[i]) == 0)
 			break;
 	if (check_keys[i] == NULL) {
-		hint = suggest(kn->str, check_keys, 2);
+		hint = config_suggest(kn->str, check_keys, 2);
 		cerr(c, kn->start, "unknown key '%s' in '%s'%s%s%s",
 		    shown(kn->str, kn->len, sh, sizeof(sh)), name,
 		    hint ? " (did you mean '" : "", hint ? hint : "",
@@ -1011,21 +821,9 @@ walk_map(struct cparse *c, const char *section, const struct ynode *map)
 			walk_section(c, k, map->items[i + 1]);
 			continue;
 		}
-		key_fullname(k, full, sizeof(full));
+		config_key_fullname(k, full, sizeof(full));
 		setters[k->type](c, full, k, map->items[i + 1]);
 	}
-}
-
-static size_t
-key_index(const char *section, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NKEYS; i++)
-		if (same_section(keys[i].section, section) &&
-		    strcmp(keys[i].name, name) == 0)
-			break;
-	return i;
 }
 
 /* Reported at the start of the parent mapping, or of the document. */
@@ -1036,12 +834,12 @@ check_required(struct cparse *c, const struct ynode *root)
 	char full[128];
 	size_t s;
 
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (!(keys[i].flags & KF_REQUIRED) || c->seen[i] != NULL)
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+		if (!(config_keys[i].flags & KF_REQUIRED) || c->seen[i] != NULL)
 			continue;
-		s = key_index(NULL, keys[i].section);
-		at = s < NKEYS && c->value[s] ? c->value[s] : root;
-		key_fullname(&keys[i], full, sizeof(full));
+		s = config_key_index(NULL, config_keys[i].section);
+		at = s < CONFIG_NKEYS && c->value[s] ? c->value[s] : root;
+		config_key_fullname(&config_keys[i], full, sizeof(full));
 		cerr(c, at->start, "missing required key '%s'", full);
 	}
 }
@@ -1052,7 +850,7 @@ check_host(struct cparse *c, const struct ynode *root)
 	const char *h = c->cfg->host, *why;
 	char sh[128];
 
-	if (c->seen[key_index(NULL, "host")] != NULL)
+	if (c->seen[config_key_index(NULL, "host")] != NULL)
 		return;
 	if (h == NULL)
 		cerr(c, root->start, "cannot find this machine's host name: "
@@ -1134,26 +932,15 @@ config_defaults(struct config *cfg)
 	cfg->report.timeout_ms = 30 * SEC;
 }
 
-static bool
-is_string_key(const struct key *k)
-{
-	switch (k->type) {
-	case K_STR: case K_PATH: case K_ABSPATH: case K_SECRET:
-	case K_REPO_URL: case K_REPORT_URL: case K_HOST:
-		return true;
-	default:
-		return false;
-	}
-}
-
 void
 config_release(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (is_string_key(&keys[i]))
-			free(*(char **)(void *)((char *)cfg + keys[i].off));
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+		if (config_key_is_string(&config_keys[i]))
+			free(*(char **)(void *)((char *)cfg +
+			    config_keys[i].off));
 	}
 	for (size_t i = 0; i < cfg->activate.nchecks; i++)
 		strvec_clear(&cfg->activate.checks[i].argv);
@@ -1282,150 +1069,4 @@ config_path(const char *opt)
 	if ((env = getenv("NIXPULL_CONFIG")) != NULL && *env != '\0')
 		return env;
 	return CONFIG_DEFAULT_PATH;
-}
-
-const char *
-config_mode_name(enum activate_mode m)
-{
-	return (unsigned)m < 4 ? mode_names[m] : "?";
-}
-
-const char *
-config_profile_name(enum build_profile p)
-{
-	return (unsigned)p < 2 ? profile_names[p] : "?";
-}
-
-/* Code points libyaml takes as they are in a double-quoted scalar. */
-static bool
-yaml_printable(unsigned long cp)
-{
-	return (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xd7ff) ||
-	    (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff) ||
-	    (cp >= 0x10000 && cp <= 0x10ffff);
-}
-
-/* The UTF-8 character at s (len bytes left) into *cp; its length. */
-static size_t
-utf8_decode(const unsigned char *s, size_t len, unsigned long *cp)
-{
-	size_t n = s[0] < 0x80 ? 0 : s[0] >= 0xf0 ? 3 : s[0] >= 0xe0 ? 2 :
-	    s[0] >= 0xc0 ? 1 : 0;
-
-	*cp = n == 0 ? s[0] : s[0] & (0x3f >> n);
-	if (s[0] >= 0x80 && n == 0)
-		return 1;
-	if (n >= len)
-		n = 0;
-	for (size_t i = 1; i <= n; i++)
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	return n + 1;
-}
-
-/* s as a YAML double-quoted scalar that libyaml reads back as s. */
-static void
-print_string(FILE *fp, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len, n;
-	unsigned long cp;
-
-	if (s == NULL) {
-		fputs("null", fp);
-		return;
-	}
-	fputc('"', fp);
-	for (len = strlen(s); len > 0; p += n, len -= n) {
-		n = utf8_decode(p, len, &cp);
-		if (cp == '"' || cp == '\\')
-			fprintf(fp, "\\%c", (int)cp);
-		else if (yaml_printable(cp))
-			fwrite(p, 1, n, fp);
-		else if (cp < 0x100)
-			fprintf(fp, "\\x%02lx", cp);
-		else if (cp < 0x10000)
-			fprintf(fp, "\\u%04lx", cp);
-		else
-			fprintf(fp, "\\U%08lx", cp);
-	}
-	fputc('"', fp);
-}
-
-static void
-print_checks(FILE *fp, const struct config *cfg)
-{
-	char d[64];
-
-	if (cfg->activate.nchecks == 0) {
-		fputs(" []\n", fp);
-		return;
-	}
-	fputc('\n', fp);
-	for (size_t i = 0; i < cfg->activate.nchecks; i++) {
-		const struct health_check *hc = &cfg->activate.checks[i];
-
-		fputs("    - command: [", fp);
-		for (size_t j = 0; j < hc->argv.n; j++) {
-			fputs(j ? ", " : "", fp);
-			print_string(fp, hc->argv.v[j]);
-		}
-		duration_format(hc->timeout_ms, d, sizeof(d));
-		fprintf(fp, "]\n      timeout: %s\n", d);
-	}
-}
-
-static void
-print_value(FILE *fp, const struct config *cfg, const struct key *k)
-{
-	const void *p = (const char *)cfg + k->off;
-	char s[64];
-	unsigned e;
-
-	fputc(' ', fp);
-	if (is_string_key(k)) {
-		print_string(fp, *(char *const *)p);
-	} else if (k->type == K_DURATION) {
-		duration_format(*(const uint64_t *)p, s, sizeof(s));
-		fputs(s, fp);
-	} else if (k->type == K_SIZE) {
-		size_format(*(const uint64_t *)p, s, sizeof(s));
-		fputs(s, fp);
-	} else if (k->type == K_UINT) {
-		fprintf(fp, "%u", *(const unsigned *)p);
-	} else if (k->type == K_JOBS) {
-		if (*(const int *)p == CONFIG_AUTO)
-			fputs("auto", fp);
-		else
-			fprintf(fp, "%d", *(const int *)p);
-	} else if (k->type == K_BOOL) {
-		fputs(*(const bool *)p ? "true" : "false", fp);
-	} else if (k->type == K_ENUM) {
-		e = *(const unsigned *)p;
-		fputs(e < 4 && k->names[e] ? k->names[e] : "null", fp);
-	}
-	fputc('\n', fp);
-}
-
-void
-config_print(const struct config *cfg, FILE *fp)
-{
-	const struct key *k;
-
-	if (cfg->path != NULL) {
-		fputs("# the effective configuration of ", fp);
-		print_string(fp, cfg->path);
-		fputs("\n", fp);
-	}
-	for (size_t i = 0; i < NKEYS; i++) {
-		k = &keys[i];
-		if (k->type == K_SECTION) {
-			fprintf(fp, "%s:\n", k->name);
-			continue;
-		}
-		fprintf(fp, "%s%s:", k->section ? "  " : "", k->name);
-		if (k->type == K_CHECKS)
-			print_checks(fp, cfg);
-		else
-			print_value(fp, cfg, k);
-	}
 }
