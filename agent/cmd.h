@@ -33,6 +33,25 @@ void	cmd_usage(const char *name, int to_stderr);
 /* -v/-q handling shared by every subcommand. */
 void	cmd_verbosity(int delta);
 
+/* The options every subcommand takes, for its getopt_long tables. */
+#define CMD_COMMON_SHORT	"c:qvh"
+#define CMD_COMMON_LONG						\
+	{ "config", required_argument, NULL, 'c' },		\
+	{ "quiet", no_argument, NULL, 'q' },			\
+	{ "verbose", no_argument, NULL, 'v' },			\
+	{ "help", no_argument, NULL, 'h' }
+#define CMD_CONTINUE	(-1)
+/*
+ * The getopt_long result ch of one of those (or an unknown option) for the
+ * subcommand name: -c sets *config (when config is not NULL), -q/-v the
+ * verbosity; -h prints the help.  CMD_CONTINUE to go on, else the exit
+ * status to return.
+ */
+int	cmd_common_opt(int ch, const char *name, const char **config);
+/* After the options: EXIT_OK when nothing is left, else EXIT_USAGE with
+ * "nixpull NAME: unexpected argument 'X'". */
+int	cmd_no_args(int argc, char **argv);
+
 int	cmd_run(int argc, char **argv);
 int	cmd_once(int argc, char **argv);
 int	cmd_check_config(int argc, char **argv);

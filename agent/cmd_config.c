@@ -9,10 +9,7 @@ int
 cmd_check_config(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
@@ -20,30 +17,12 @@ cmd_check_config(int argc, char **argv)
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'q':
-			cmd_verbosity(-1);
-			break;
-		case 'v':
-			cmd_verbosity(1);
-			break;
-		case 'h':
-			cmd_usage(argv[0], 0);
-			return EXIT_OK;
-		default:
-			cmd_usage(argv[0], 1);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "nixpull check-config: unexpected argument "
-		    "'%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	while ((ch = getopt_long(argc, argv, CMD_COMMON_SHORT, opts,
+	    NULL)) != -1)
+		if ((r = cmd_common_opt(ch, argv[0], &path)) != CMD_CONTINUE)
+			return r;
+	if ((r = cmd_no_args(argc, argv)) != EXIT_OK)
+		return r;
 	if ((r = cmd_load_config(&cfg, path)) != EXIT_OK)
 		return r;
 	config_print(&cfg, stdout);

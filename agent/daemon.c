@@ -193,40 +193,20 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	int ch, r;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:qvh", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'q':
-			cmd_verbosity(-1);
-			break;
-		case 'v':
-			cmd_verbosity(1);
-			break;
-		case 'h':
-			cmd_usage(argv[0], 0);
-			return EXIT_OK;
-		default:
-			cmd_usage(argv[0], 1);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "nixpull %s: unexpected argument '%s'\n",
-		    argv[0], argv[optind]);
-		return EXIT_USAGE;
-	}
+	while ((ch = getopt_long(argc, argv, CMD_COMMON_SHORT, lopts,
+	    NULL)) != -1)
+		if ((r = cmd_common_opt(ch, argv[0], &o->config)) !=
+		    CMD_CONTINUE)
+			return r;
+	if ((r = cmd_no_args(argc, argv)) != EXIT_OK)
+		return r;
 	return -1;
 }
 

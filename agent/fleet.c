@@ -706,9 +706,7 @@ cmd_fleet(int argc, char **argv)
 		{ "stale", required_argument, NULL, 's' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "ca-file", required_argument, NULL, 'C' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fleet_opts o = { NULL, NULL };
@@ -739,24 +737,11 @@ cmd_fleet(int argc, char **argv)
 		case 'C':
 			o.ca_file = optarg;
 			break;
-		case 'q':
-			cmd_verbosity(-1);
-			break;
-		case 'v':
-			cmd_verbosity(1);
-			break;
-		case 'h':
-			cmd_usage(argv[0], 0);
-			printf("  --json             the merged documents, "
-			    "keyed by host\n  --stale DURATION   no report for "
-			    "this long is a problem (default 1h)\n"
-			    "  --token-file FILE  auth for an HTTP(S) URL (as "
-			    "report.token_file)\n  --ca-file FILE     CA "
-			    "certificates for an https URL\n");
-			return EXIT_OK;
 		default:
-			cmd_usage(argv[0], 1);
-			return EXIT_USAGE;
+			/* No -c: fleet reads no config. */
+			if ((r = cmd_common_opt(ch, argv[0], NULL)) !=
+			    CMD_CONTINUE)
+				return r;
 		}
 	}
 	if (optind != argc - 1) {

@@ -93,6 +93,39 @@ usage(FILE *fp)
 	    "78 config error.\n");
 }
 
+int
+cmd_common_opt(int ch, const char *name, const char **config)
+{
+	switch (ch) {
+	case 'c':
+		if (config == NULL)
+			break;
+		*config = optarg;
+		return CMD_CONTINUE;
+	case 'q':
+		cmd_verbosity(-1);
+		return CMD_CONTINUE;
+	case 'v':
+		cmd_verbosity(1);
+		return CMD_CONTINUE;
+	case 'h':
+		cmd_usage(name, 0);
+		return EXIT_OK;
+	}
+	cmd_usage(name, 1);
+	return EXIT_USAGE;
+}
+
+int
+cmd_no_args(int argc, char **argv)
+{
+	if (optind == argc)
+		return EXIT_OK;
+	fprintf(stderr, "nixpull %s: unexpected argument '%s'\n", argv[0],
+	    argv[optind]);
+	return EXIT_USAGE;
+}
+
 void
 cmd_verbosity(int delta)
 {

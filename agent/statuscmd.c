@@ -123,11 +123,8 @@ int
 cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
+		CMD_COMMON_LONG,
 		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
@@ -140,33 +137,16 @@ cmd_status(int argc, char **argv)
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'j':
+	while ((ch = getopt_long(argc, argv, CMD_COMMON_SHORT, opts,
+	    NULL)) != -1) {
+		if (ch == 'j')
 			json = true;
-			break;
-		case 'q':
-			cmd_verbosity(-1);
-			break;
-		case 'v':
-			cmd_verbosity(1);
-			break;
-		case 'h':
-			cmd_usage(argv[0], 0);
-			return EXIT_OK;
-		default:
-			cmd_usage(argv[0], 1);
-			return EXIT_USAGE;
-		}
+		else if ((r = cmd_common_opt(ch, argv[0], &path)) !=
+		    CMD_CONTINUE)
+			return r;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "nixpull status: unexpected argument '%s'\n",
-		    argv[optind]);
-		return EXIT_USAGE;
-	}
+	if ((r = cmd_no_args(argc, argv)) != EXIT_OK)
+		return r;
 	if ((r = cmd_load_config(&cfg, path)) != EXIT_OK)
 		return r;
 	r = status_load(cfg.state_dir, &st, &e);

@@ -47,24 +47,19 @@ static int
 verify_parse(int argc, char **argv, struct verify_opts *vo)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
+		CMD_COMMON_LONG,
 		{ "repo", required_argument, NULL, 'r' },
 		{ "allowed-signers", required_argument, NULL, 'a' },
 		{ "revoked-keys", required_argument, NULL, 'k' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	int ch, r;
 
 	memset(vo, 0, sizeof(*vo));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, CMD_COMMON_SHORT, opts,
+	    NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			vo->config = optarg;
-			break;
 		case 'r':
 			vo->repo = optarg;
 			break;
@@ -74,18 +69,13 @@ verify_parse(int argc, char **argv, struct verify_opts *vo)
 		case 'k':
 			vo->revoked = optarg;
 			break;
-		case 'q':
-			cmd_verbosity(-1);
-			break;
-		case 'v':
-			cmd_verbosity(1);
-			break;
 		case 'h':
 			vo->help = 1;
 			return 0;
 		default:
-			cmd_usage(argv[0], 1);
-			return EXIT_USAGE;
+			r = cmd_common_opt(ch, argv[0], &vo->config);
+			if (r != CMD_CONTINUE)
+				return r;
 		}
 	}
 	if (optind == argc)
