@@ -1,0 +1,146 @@
+/*
+ * The agent's copy of the status document: <state_dir>/status.json, written
+ * atomically, and <state_dir>/history/, one document per finished attempt,
+ * pruned to the newest MAX_STATUS_HISTORY.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "fsutil.h"
+#include "status.h"
+
+int
+status_save(const char *state_dir, const struct status *st, struct err *e)
+{
+	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
+	char *path = xasprintf("%s/%s", state_dir, STATUS_FILE);
+	int r = -1;
+
+	if (status_to_json(st, &b, e) == -1)
+		goto out;
+	if (fs_write_atomic(path, b.data, b.len, 0644, e) == -1)
+		goto out;
+	r = 0;
+ out:
+	free(path);
+	buf_release(&b);
+	return r;
+}
+
+int
+status_load(const char *state_dir, struct status *st, struct err *e)
+{
+	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
+	char *path = xasprintf("%s/%s", state_dir, STATUS_FILE);
+	int r = -1;
+
+	status_init(st);
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		err_set(e, "no status yet in '%s'", state_dir);
+		r = STATUS_NOT_FOUND;
+		goto out;
+	}
+	if (fs_read_file(path, MAX_STATUS_SIZE, &b, e) == -1)
+		goto out;
+	if (status_from_json(b.data ? b.data : "", b.len, st, e) == -1) {
+		err_prefix(e, "%s", path);
+		goto out;
+	}
+	r = 0;
+ out:
+	free(path);
+	buf_release(&b);
+	return r;
+}
+
+/* History entries: "YYYYMMDDTHHMMSSZ-<rev12>.json". */
+static bool
+is_history_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 22 && name[0] >= '0' && name[0] <= '9' &&
+	    name[8] == 'T' && name[16] == '-' &&
+	    strcmp(name + n - 5, ".json") == 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+history_prune(const char *dir, size_t keep, struct err *e)
+{
+	struct strvec names = STRVEC_INIT;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return err_errno(e, "opendir '%s'", dir);
+	while ((de = readdir(d)) != NULL)
+		if (is_history_name(de->d_name))
+			strvec_push(&names, de->d_name);
+	closedir(d);
+	if (names.n > keep)
+		qsort(names.v, names.n, sizeof(char *), cmp_names);
+	for (size_t i = 0; names.n > keep && i < names.n - keep; i++) {
+		char *p = xasprintf("%s/%s", dir, names.v[i]);
+
+		if (unlink(p) == -1 && errno != ENOENT)
+			r = err_errno(e, "unlink '%s'", p);
+		free(p);
+	}
+	strvec_clear(&names);
+	return r;
+}
+
+int
+status_history_add(const char *state_dir, const struct status *st,
+    struct err *e)
+{
+	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
+	char *dir = xasprintf("%s/%s", state_dir, STATUS_HISTORY_DIR);
+	char *path = NULL, rev[13] = "none";
+	time_t t = st->last_attempt.started_at ? st->last_attempt.started_at :
+	    st->updated_at;
+	struct tm tm;
+	char ts[20];
+	int r = -1;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm) == 0) {
+		err_set(e, "status history: bad attempt time");
+		goto out;
+	}
+	if (st->last_attempt.rev != NULL) {
+		size_t i;
+
+		for (i = 0; i < 12 && st->last_attempt.rev[i] != '\0'; i++) {
+			char c = st->last_attempt.rev[i];
+
+			rev[i] = (c >= '0' && c <= '9') || (c >= 'a' &&
+			    c <= 'f') ? c : '_';
+		}
+		rev[i] = '\0';
+	}
+	path = xasprintf("%s/%s-%s.json", dir, ts, rev);
+	if (status_to_json(st, &b, e) == -1 ||
+	    fs_mkdir_p(dir, 0755, e) == -1 ||
+	    fs_write_atomic(path, b.data, b.len, 0644, e) == -1 ||
+	    history_prune(dir, MAX_STATUS_HISTORY, e) == -1)
+		goto out;
+	r = 0;
+ out:
+	free(dir);
+	free(path);
+	buf_release(&b);
+	return r;
+}
