@@ -137,7 +137,9 @@ int	 status_save(const char *state_dir, const struct status *st,
 int	 status_load(const char *state_dir, struct status *st, struct err *e);
 /*
  * Records a finished attempt in <state_dir>/history/ as
- * <started_at>-<rev12>.json (recording it again replaces it) and prunes the
+ * <started_at>-<rev12>.json, or <started_at>-<rev12>_NN.json (NN = 02, 03,
+ * ...) when another attempt of that revision started the same second
+ * (recording the same attempt again replaces its entry), and prunes the
  * oldest beyond MAX_STATUS_HISTORY.
  */
 int	 status_history_add(const char *state_dir, const struct status *st,

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +59,7 @@ status_load(const char *state_dir, struct status *st, struct err *e)
 	return r;
 }
 
-/* History entries: "YYYYMMDDTHHMMSSZ-<rev12>.json". */
+/* History entries: "YYYYMMDDTHHMMSSZ-<rev12>[_NN].json". */
 static bool
 is_history_name(const char *name)
 {
@@ -102,24 +103,20 @@ history_prune(const char *dir, size_t keep, struct err *e)
 	return r;
 }
 
-int
-status_history_add(const char *state_dir, const struct status *st,
+/* "YYYYMMDDTHHMMSSZ-<rev12>" for st's attempt into out. */
+static int
+history_stem(const struct status *st, char *out, size_t outlen,
     struct err *e)
 {
-	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
-	char *dir = xasprintf("%s/%s", state_dir, STATUS_HISTORY_DIR);
-	char *path = NULL, rev[13] = "none";
+	char rev[13] = "none";
 	time_t t = st->last_attempt.started_at ? st->last_attempt.started_at :
 	    st->updated_at;
 	struct tm tm;
 	char ts[20];
-	int r = -1;
 
 	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm) == 0) {
-		err_set(e, "status history: bad attempt time");
-		goto out;
-	}
+	    strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return err_set(e, "status history: bad attempt time");
 	if (st->last_attempt.rev != NULL) {
 		size_t i;
 
@@ -131,9 +128,104 @@ status_history_add(const char *state_dir, const struct status *st,
 		}
 		rev[i] = '\0';
 	}
-	path = xasprintf("%s/%s-%s.json", dir, ts, rev);
+	snprintf(out, outlen, "%s-%s", ts, rev);
+	return 0;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+attempt_equal(const struct status_attempt *a, const struct status_attempt *b)
+{
+	return str_eq(a->rev, b->rev) && a->result == b->result &&
+	    a->phase == b->phase && str_eq(a->error, b->error) &&
+	    str_eq(a->log_tail, b->log_tail) &&
+	    a->started_at == b->started_at &&
+	    memcmp(a->durations_ms, b->durations_ms,
+	    sizeof(a->durations_ms)) == 0 &&
+	    a->fetch_bytes == b->fetch_bytes && a->max_jobs == b->max_jobs &&
+	    a->cores == b->cores;
+}
+
+/* Whether the entry at path records the same attempt as st. */
+static bool
+history_same_attempt(const char *path, const struct status *st)
+{
+	struct status old;
+	struct buf b;
+	struct err e;
+	bool same = false;
+
+	if (fs_read_file(path, MAX_STATUS_SIZE, &b, &e) == -1)
+		return false;
+	if (status_from_json(b.data ? b.data : "", b.len, &old, &e) == 0) {
+		same = attempt_equal(&old.last_attempt, &st->last_attempt);
+		status_release(&old);
+	}
+	buf_release(&b);
+	return same;
+}
+
+_Static_assert(MAX_STATUS_HISTORY <= 99, "history sequence is two digits");
+
+static char *
+history_name(const char *dir, const char *stem, int seq)
+{
+	if (seq == 1)
+		return xasprintf("%s/%s.json", dir, stem);
+	return xasprintf("%s/%s_%02d.json", dir, stem, seq);
+}
+
+/*
+ * The entry for st's attempt: the one that already records it, else the
+ * one after the newest of its second and revision: <stem>.json first, then
+ * <stem>_02.json, <stem>_03.json ...  Names sort by age.
+ */
+static int
+history_path(const char *dir, const struct status *st, char **out,
+    struct err *e)
+{
+	char stem[64], *p;
+	int last = 0;
+
+	if (history_stem(st, stem, sizeof(stem), e) == -1)
+		return -1;
+	for (int seq = 1; seq <= MAX_STATUS_HISTORY; seq++) {
+		p = history_name(dir, stem, seq);
+		if (access(p, F_OK) == 0) {
+			if (history_same_attempt(p, st)) {
+				*out = p;
+				return 0;
+			}
+			last = seq;
+		}
+		free(p);
+	}
+	if (last == MAX_STATUS_HISTORY)
+		return err_set(e, "status history: more than %d attempts "
+		    "named '%s' in '%s'", MAX_STATUS_HISTORY, stem, dir);
+	*out = history_name(dir, stem, last + 1);
+	return 0;
+}
+
+int
+status_history_add(const char *state_dir, const struct status *st,
+    struct err *e)
+{
+	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
+	char *dir = xasprintf("%s/%s", state_dir, STATUS_HISTORY_DIR);
+	char *path = NULL;
+	int r = -1;
+
 	if (status_to_json(st, &b, e) == -1 ||
 	    fs_mkdir_p(dir, 0755, e) == -1 ||
+	    history_path(dir, st, &path, e) == -1 ||
 	    fs_write_atomic(path, b.data, b.len, 0644, e) == -1 ||
 	    history_prune(dir, MAX_STATUS_HISTORY, e) == -1)
 		goto out;

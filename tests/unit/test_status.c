@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -241,6 +242,74 @@ test_save_load_history(void)
 	free(hist);
 }
 
+static bool
+hist_has(const char *hist, const char *name)
+{
+	char *p = xasprintf("%s/%s", hist, name);
+	bool r = access(p, F_OK) == 0;
+
+	free(p);
+	return r;
+}
+
+/* Attempts of one revision started the same second keep their own entries. */
+static void
+test_history_same_second(void)
+{
+	char tmpl[] = "/tmp/test_status.XXXXXX", *dir, *hist, *p, name[64];
+	const char *stem = "20261125T025010Z-fedcba987654";
+	struct status st, back;
+	struct buf b;
+	struct err e;
+
+	T_OK((dir = mkdtemp(tmpl)) != NULL);
+	hist = xasprintf("%s/history", dir);
+	fill(&st);
+	T_EQ_INT(status_history_add(dir, &st, &e), 0);
+	st.last_attempt.durations_ms[PHASE_BUILD] = 100;
+	T_EQ_INT(status_history_add(dir, &st, &e), 0);
+	T_EQ_INT(count_dir(hist), 2);
+	T_OK(hist_has(hist, "20261125T025010Z-fedcba987654.json"));
+	T_OK(hist_has(hist, "20261125T025010Z-fedcba987654_02.json"));
+	/* either attempt recorded again replaces its own entry */
+	T_EQ_INT(status_history_add(dir, &st, &e), 0);
+	st.last_attempt.durations_ms[PHASE_BUILD] = 61234;
+	T_EQ_INT(status_history_add(dir, &st, &e), 0);
+	T_EQ_INT(count_dir(hist), 2);
+	p = xasprintf("%s/%s_02.json", hist, stem);
+	T_EQ_INT(fs_read_file(p, MAX_STATUS_SIZE, &b, &e), 0);
+	T_EQ_INT(status_from_json(b.data, b.len, &back, &e), 0);
+	T_EQ_INT(back.last_attempt.durations_ms[PHASE_BUILD], 100);
+	status_release(&back);
+	buf_release(&b);
+	free(p);
+
+	/* older entries are pruned first, the same-second ones in order */
+	for (int i = 1; i <= 5; i++) {
+		st.last_attempt.started_at = 1795575010 - i * 60;
+		T_EQ_INT(status_history_add(dir, &st, &e), 0);
+	}
+	st.last_attempt.started_at = 1795575010;
+	for (int seq = 3; seq <= MAX_STATUS_HISTORY; seq++) {
+		st.last_attempt.durations_ms[PHASE_BUILD] = 1000 + seq;
+		T_EQ_INT(status_history_add(dir, &st, &e), 0);
+	}
+	T_EQ_INT(count_dir(hist), MAX_STATUS_HISTORY);
+	T_OK(hist_has(hist, "20261125T025010Z-fedcba987654.json"));
+	snprintf(name, sizeof(name), "%s_%02d.json", stem, MAX_STATUS_HISTORY);
+	T_OK(hist_has(hist, name));
+	T_OK(!hist_has(hist, "20261125T024510Z-fedcba987654.json"));
+	/* a bound on attempts per second and revision */
+	st.last_attempt.durations_ms[PHASE_BUILD] = 7;
+	T_EQ_INT(status_history_add(dir, &st, &e), -1);
+	T_CONTAINS(e.msg, "more than 50 attempts");
+	T_EQ_INT(count_dir(hist), MAX_STATUS_HISTORY);
+
+	status_release(&st);
+	T_EQ_INT(fs_remove_tree(dir, &e), 0);
+	free(hist);
+}
+
 int
 main(void)
 {
@@ -249,5 +318,6 @@ main(void)
 	test_bad();
 	test_names();
 	test_save_load_history();
+	test_history_same_second();
 	return T_DONE();
 }
