@@ -2,22 +2,19 @@
  * allowed_signers and revoked-keys files (see allowed_signers.h for the
  * format and where we are stricter than ssh-keygen).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "allowed_signers.h"
 #include "buf.h"
 #include "caps.h"
+#include "fsutil.h"
 #include "sshsig.h"
 
 struct signer {
@@ -530,37 +527,6 @@ signers_count(const struct signers *s)
 	return s == NULL ? 0 : s->n;
 }
 
-/* Reads a whole file of at most MAX_SIGNERS_SIZE bytes. */
-static int
-read_file(const char *path, struct buf *b, struct err *e)
-{
-	char chunk[8192];
-	ssize_t n;
-	int fd, r = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_errno(e, "cannot open '%s'", path);
-	for (;;) {
-		if ((n = read(fd, chunk, sizeof(chunk))) == -1) {
-			if (errno == EINTR)
-				continue;
-			err_errno(e, "cannot read '%s'", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (buf_add(b, chunk, (size_t)n) != 0) {
-			err_set(e, "%s: file larger than %d bytes", path,
-			    MAX_SIGNERS_SIZE);
-			goto out;
-		}
-	}
-	r = 0;
- out:
-	close(fd);
-	return r;
-}
-
 int
 signers_load(struct signers **out, const char *allowed_path,
     const char *revoked_path, struct err *e)
@@ -570,12 +536,12 @@ signers_load(struct signers **out, const char *allowed_path,
 	int r = -1;
 
 	*out = NULL;
-	if (read_file(allowed_path, &b, e) != 0 ||
+	if (fs_read_file(allowed_path, MAX_SIGNERS_SIZE, &b, e) != 0 ||
 	    signers_parse(&s, allowed_path, buf_str(&b), b.len, e) != 0)
 		goto out;
 	if (revoked_path != NULL) {
-		buf_reset(&b);
-		if (read_file(revoked_path, &b, e) != 0 ||
+		buf_release(&b);
+		if (fs_read_file(revoked_path, MAX_SIGNERS_SIZE, &b, e) != 0 ||
 		    signers_add_revoked(s, revoked_path, buf_str(&b), b.len,
 		    e) != 0)
 			goto out;
