@@ -324,8 +324,9 @@ verify_raw(git_odb_object *obj, bool is_tag, const struct signers *s,
 	return r;
 }
 
-int
-gitsig_verify_commit(git_repository *repo, const git_oid *oid,
+/* Reads object oid of type want, then verify_raw(); errors name it. */
+static int
+verify_object(git_repository *repo, const git_oid *oid, bool is_tag,
     const struct signers *s, time_t now, struct gitsig_result *res,
     struct err *e)
 {
@@ -335,18 +336,27 @@ gitsig_verify_commit(git_repository *repo, const git_oid *oid,
 
 	memset(res, 0, sizeof(*res));
 	git_oid_tostr(hex, sizeof(hex), oid);
-	if (object_read(repo, oid, GIT_OBJECT_COMMIT, &obj, e) == -1) {
+	if (object_read(repo, oid, is_tag ? GIT_OBJECT_TAG : GIT_OBJECT_COMMIT,
+	    &obj, e) == -1) {
 		res->outcome = GITSIG_ERROR;
 		goto out;
 	}
-	if (verify_raw(obj, false, s, now, res, e) == -1) {
-		err_prefix(e, "commit %s", hex);
+	if (verify_raw(obj, is_tag, s, now, res, e) == -1) {
+		err_prefix(e, "%s %s", is_tag ? "tag" : "commit", hex);
 		goto out;
 	}
 	r = 0;
  out:
 	git_odb_object_free(obj);
 	return r;
+}
+
+int
+gitsig_verify_commit(git_repository *repo, const git_oid *oid,
+    const struct signers *s, time_t now, struct gitsig_result *res,
+    struct err *e)
+{
+	return verify_object(repo, oid, false, s, now, res, e);
 }
 
 static const char *
@@ -362,29 +372,16 @@ gitsig_verify_tag(git_repository *repo, const git_oid *oid,
     const char *refname, const struct signers *s, time_t now,
     struct gitsig_result *res, struct err *e)
 {
-	git_odb_object *obj = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
-	int r = -1;
 
-	memset(res, 0, sizeof(*res));
-	git_oid_tostr(hex, sizeof(hex), oid);
-	if (object_read(repo, oid, GIT_OBJECT_TAG, &obj, e) == -1) {
-		res->outcome = GITSIG_ERROR;
-		goto out;
-	}
-	if (verify_raw(obj, true, s, now, res, e) == -1) {
-		err_prefix(e, "tag %s", hex);
-		goto out;
-	}
+	if (verify_object(repo, oid, true, s, now, res, e) == -1)
+		return -1;
 	if (refname != NULL &&
 	    strcmp(res->tag.name, short_tag_name(refname)) != 0) {
 		res->outcome = GITSIG_TAG_NAME;
-		err_set(e, "tag %s: tag '%s' is under ref '%s'", hex,
+		git_oid_tostr(hex, sizeof(hex), oid);
+		return err_set(e, "tag %s: tag '%s' is under ref '%s'", hex,
 		    res->tag.name, refname);
-		goto out;
 	}
-	r = 0;
- out:
-	git_odb_object_free(obj);
-	return r;
+	return 0;
 }
