@@ -24,13 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "spawn.h"
+#include "timeutil.h"
 
 extern char **environ;
 
@@ -96,15 +96,6 @@ struct run {
 	uint64_t give_up_at;
 	struct tail tail;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 close_fd(int *fd)
@@ -647,7 +638,7 @@ run_loop(struct run *r)
 	uint64_t now;
 
 	for (;;) {
-		now = now_ms();
+		now = time_monotonic_ms();
 		run_check_exit(r);
 		if (r->exited && !pipes_open(r))
 			break;
@@ -681,7 +672,7 @@ run_finish(struct run *r, uint64_t start)
 		res->exit_code = WEXITSTATUS(status);
 		res->status = res->exit_code;
 	}
-	res->duration_ms = now_ms() - start;
+	res->duration_ms = time_monotonic_ms() - start;
 	res->tail_len = tail_copy(&r->tail, res->tail);
 }
 
@@ -735,7 +726,7 @@ spawn_run(const struct spawn_opts *o, struct spawn_result *res,
 	struct child c;
 	int report[2] = { -1, -1 };
 	char *path = NULL;
-	uint64_t start = now_ms();
+	uint64_t start = time_monotonic_ms();
 	int i, ret = -1;
 
 	memset(res, 0, sizeof(*res));
