@@ -136,7 +136,7 @@ check_hostkey(struct op *op, const char *host, const git_cert_hostkey *hk)
 	if (!(hk->type & GIT_CERT_SSH_RAW))
 		return err_set(&op->hostkey, "no raw host key from libssh2");
 	for (i = 0; i < nfiles; i++) {
-		r = gitx_known_host(files[i], host, op->port,
+		r = known_hosts_check(files[i], host, op->port,
 		    (const unsigned char *)hk->hostkey, hk->hostkey_len, &e);
 		if (r == -1) {
 			op->hostkey = e;

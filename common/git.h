@@ -20,7 +20,7 @@
 
 #include "config.h"
 #include "err.h"
-#include "known_hosts.h"	/* gitx_known_host() */
+#include "known_hosts.h"	/* known_hosts_check() */
 
 #define GITX_OID_HEX	41	/* 40 hex digits and the NUL */
 

@@ -249,7 +249,7 @@ known_line(char *line, const char *name, const unsigned char *blob,
 }
 
 int
-gitx_known_host(const char *path, const char *host, int port,
+known_hosts_check(const char *path, const char *host, int port,
     const unsigned char *blob, size_t len, struct err *e)
 {
 	char name[300], *line = NULL;

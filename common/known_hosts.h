@@ -15,7 +15,7 @@
  * for host:port.  1 known, 0 not listed, -1 listed with another key or
  * revoked (e says which), -2 the file cannot be read.
  */
-int	gitx_known_host(const char *known_hosts, const char *host, int port,
-	    const unsigned char *blob, size_t len, struct err *e);
+int	known_hosts_check(const char *known_hosts, const char *host,
+	    int port, const unsigned char *blob, size_t len, struct err *e);
 
 #endif

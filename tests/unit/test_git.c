@@ -56,26 +56,34 @@ test_known_hosts(const char *dir)
 	    "|1|F1E1KeoE/eEWhi10WpGv4OdiO6Y=|3988QV0VE8wmZL7suNrYQLITLCg= "
 	    "ssh-ed25519 %s\n", b64, b64, b64);
 	write_file(path, text);
-	T_EQ_INT(gitx_known_host(path, "git.example.com", 22, blob, len, &e), 1);
-	T_EQ_INT(gitx_known_host(path, "GIT.example.com", 22, blob, len, &e), 1);
-	T_EQ_INT(gitx_known_host(path, "git.example.com", 2222, blob, len, &e), 1);
-	T_EQ_INT(gitx_known_host(path, "git.example.com", 2223, blob, len, &e), 0);
-	T_EQ_INT(gitx_known_host(path, "a.example.org", 22, blob, len, &e), 1);
-	T_EQ_INT(gitx_known_host(path, "bad.example.org", 22, blob, len, &e), 0);
-	T_EQ_INT(gitx_known_host(path, "example.net", 22, blob, len, &e), 0);
+	T_EQ_INT(known_hosts_check(path, "git.example.com", 22, blob, len,
+	    &e), 1);
+	T_EQ_INT(known_hosts_check(path, "GIT.example.com", 22, blob, len,
+	    &e), 1);
+	T_EQ_INT(known_hosts_check(path, "git.example.com", 2222, blob, len,
+	    &e), 1);
+	T_EQ_INT(known_hosts_check(path, "git.example.com", 2223, blob, len,
+	    &e), 0);
+	T_EQ_INT(known_hosts_check(path, "a.example.org", 22, blob, len,
+	    &e), 1);
+	T_EQ_INT(known_hosts_check(path, "bad.example.org", 22, blob, len,
+	    &e), 0);
+	T_EQ_INT(known_hosts_check(path, "example.net", 22, blob, len, &e), 0);
 	/* the same type with another key: changed */
-	T_EQ_INT(gitx_known_host(path, "git.example.com", 22, other, len, &e), -1);
+	T_EQ_INT(known_hosts_check(path, "git.example.com", 22, other, len,
+	    &e), -1);
 	T_CONTAINS(e.msg, "does not match");
 	/* a hashed entry for another name does not match (t0402 checks a real one) */
-	T_EQ_INT(gitx_known_host(path, "nothashed.example.com", 22, blob, len,
+	T_EQ_INT(known_hosts_check(path, "nothashed.example.com", 22, blob, len,
 	    &e), 0);
 	snprintf(text, sizeof(text), "@revoked git.example.com ssh-ed25519 %s\n"
 	    "git.example.com ssh-ed25519 %s\n", b64, b64);
 	write_file(path, text);
-	T_EQ_INT(gitx_known_host(path, "git.example.com", 22, blob, len, &e), -1);
+	T_EQ_INT(known_hosts_check(path, "git.example.com", 22, blob, len,
+	    &e), -1);
 	T_CONTAINS(e.msg, "revoked");
 	snprintf(path, sizeof(path), "%s/missing", dir);
-	T_EQ_INT(gitx_known_host(path, "x", 22, blob, len, &e), -2);
+	T_EQ_INT(known_hosts_check(path, "x", 22, blob, len, &e), -2);
 }
 
 static void
