@@ -15,11 +15,11 @@
 #include "fsutil.h"
 #include "status.h"
 
-int
-status_save(const char *state_dir, const struct status *st, struct err *e)
+/* st as a document into path, replaced atomically. */
+static int
+doc_write(const char *path, const struct status *st, struct err *e)
 {
 	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
-	char *path = xasprintf("%s/%s", state_dir, STATUS_FILE);
 	int r = -1;
 
 	if (status_to_json(st, &b, e) == -1)
@@ -28,24 +28,18 @@ status_save(const char *state_dir, const struct status *st, struct err *e)
 		goto out;
 	r = 0;
  out:
-	free(path);
 	buf_release(&b);
 	return r;
 }
 
-int
-status_load(const char *state_dir, struct status *st, struct err *e)
+/* The document at path into st (initialised here); errors name path. */
+static int
+doc_read(const char *path, struct status *st, struct err *e)
 {
 	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
-	char *path = xasprintf("%s/%s", state_dir, STATUS_FILE);
 	int r = -1;
 
 	status_init(st);
-	if (access(path, F_OK) == -1 && errno == ENOENT) {
-		err_set(e, "no status yet in '%s'", state_dir);
-		r = STATUS_NOT_FOUND;
-		goto out;
-	}
 	if (fs_read_file(path, MAX_STATUS_SIZE, &b, e) == -1)
 		goto out;
 	if (status_from_json(b.data ? b.data : "", b.len, st, e) == -1) {
@@ -54,8 +48,34 @@ status_load(const char *state_dir, struct status *st, struct err *e)
 	}
 	r = 0;
  out:
-	free(path);
 	buf_release(&b);
+	return r;
+}
+
+int
+status_save(const char *state_dir, const struct status *st, struct err *e)
+{
+	char *path = xasprintf("%s/%s", state_dir, STATUS_FILE);
+	int r;
+
+	r = doc_write(path, st, e);
+	free(path);
+	return r;
+}
+
+int
+status_load(const char *state_dir, struct status *st, struct err *e)
+{
+	char *path = xasprintf("%s/%s", state_dir, STATUS_FILE);
+	int r;
+
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		status_init(st);
+		err_set(e, "no status yet in '%s'", state_dir);
+		r = STATUS_NOT_FOUND;
+	} else
+		r = doc_read(path, st, e);
+	free(path);
 	return r;
 }
 
@@ -158,17 +178,13 @@ static bool
 history_same_attempt(const char *path, const struct status *st)
 {
 	struct status old;
-	struct buf b;
 	struct err e;
-	bool same = false;
+	bool same;
 
-	if (fs_read_file(path, MAX_STATUS_SIZE, &b, &e) == -1)
+	if (doc_read(path, &old, &e) == -1)
 		return false;
-	if (status_from_json(b.data ? b.data : "", b.len, &old, &e) == 0) {
-		same = attempt_equal(&old.last_attempt, &st->last_attempt);
-		status_release(&old);
-	}
-	buf_release(&b);
+	same = attempt_equal(&old.last_attempt, &st->last_attempt);
+	status_release(&old);
 	return same;
 }
 
@@ -218,21 +234,18 @@ int
 status_history_add(const char *state_dir, const struct status *st,
     struct err *e)
 {
-	struct buf b = BUF_INIT(MAX_STATUS_SIZE);
 	char *dir = xasprintf("%s/%s", state_dir, STATUS_HISTORY_DIR);
 	char *path = NULL;
 	int r = -1;
 
-	if (status_to_json(st, &b, e) == -1 ||
-	    fs_mkdir_p(dir, 0755, e) == -1 ||
+	if (fs_mkdir_p(dir, 0755, e) == -1 ||
 	    history_path(dir, st, &path, e) == -1 ||
-	    fs_write_atomic(path, b.data, b.len, 0644, e) == -1 ||
+	    doc_write(path, st, e) == -1 ||
 	    history_prune(dir, MAX_STATUS_HISTORY, e) == -1)
 		goto out;
 	r = 0;
  out:
 	free(dir);
 	free(path);
-	buf_release(&b);
 	return r;
 }
