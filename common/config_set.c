@@ -236,21 +236,38 @@ report_url_invalid(const char *s)
 	return NULL;
 }
 
+/*
+ * string_get(), then "invalid NOUN 'S' for 'FULL': WHY" when invalid(s)
+ * gives a reason; NULL on either error.
+ */
+static const char *
+checked_get(struct cparse *c, const char *full, const struct key *k,
+    const struct ynode *v, const char *what, const char *noun,
+    const char *(*invalid)(const char *))
+{
+	const char *s = string_get(c, full, k, v, what), *why;
+	char sh[128];
+
+	if (s == NULL)
+		return NULL;
+	if ((why = invalid(s)) != NULL) {
+		cerr(c, v->start, "invalid %s '%s' for '%s': %s", noun,
+		    shown(s, v->len, sh, sizeof(sh)), full, why);
+		return NULL;
+	}
+	return s;
+}
+
 /* A file:// directory gets its trailing '/'. */
 static void
 set_report_url(struct cparse *c, const char *full, const struct key *k,
     const struct ynode *v)
 {
-	const char *s = string_get(c, full, k, v, "a URL"), *why;
-	char sh[128];
+	const char *s = checked_get(c, full, k, v, "a URL", "URL",
+	    report_url_invalid);
 
 	if (s == NULL)
 		return;
-	if ((why = report_url_invalid(s)) != NULL) {
-		cerr(c, v->start, "invalid URL '%s' for '%s': %s",
-		    shown(s, v->len, sh, sizeof(sh)), full, why);
-		return;
-	}
 	if (s[strlen(s) - 1] != '/')
 		str_store(c, k, xasprintf("%s/", s));
 	else
@@ -278,17 +295,11 @@ static void
 set_host(struct cparse *c, const char *full, const struct key *k,
     const struct ynode *v)
 {
-	const char *s = string_get(c, full, k, v, "a host name"), *why;
-	char sh[128];
+	const char *s = checked_get(c, full, k, v, "a host name", "host name",
+	    config_host_invalid);
 
-	if (s == NULL)
-		return;
-	if ((why = config_host_invalid(s)) != NULL) {
-		cerr(c, v->start, "invalid host name '%s' for '%s': %s",
-		    shown(s, v->len, sh, sizeof(sh)), full, why);
-		return;
-	}
-	str_store(c, k, xstrdup(s));
+	if (s != NULL)
+		str_store(c, k, xstrdup(s));
 }
 
 /* A duration for full at v into *ms; -1 when it is not one. */
