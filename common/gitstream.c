@@ -192,6 +192,20 @@ tstream_wait(struct tstream *ts, short events)
 	return w == 0 ? 0 : -1;
 }
 
+/*
+ * After recv() or send() failed: waits for events when it would have
+ * blocked, else sets the libgit2 error.  0: try again; -1: give up.
+ */
+static int
+tstream_retry(struct tstream *ts, short events)
+{
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		git_error_set_str(GIT_ERROR_NET, strerror(errno));
+		return -1;
+	}
+	return tstream_wait(ts, events);
+}
+
 static ssize_t
 tstream_read(git_stream *gs, void *data, size_t len)
 {
@@ -211,11 +225,7 @@ tstream_read(git_stream *gs, void *data, size_t len)
 			}
 			return n;
 		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			git_error_set_str(GIT_ERROR_NET, strerror(errno));
-			return -1;
-		}
-		if (tstream_wait(ts, POLLIN) == -1)
+		if (tstream_retry(ts, POLLIN) == -1)
 			return -1;
 	}
 }
@@ -230,11 +240,7 @@ tstream_write(git_stream *gs, const char *data, size_t len, int flags)
 		n = send(ts->s, data, len, MSG_NOSIGNAL);
 		if (n >= 0)
 			return n;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			git_error_set_str(GIT_ERROR_NET, strerror(errno));
-			return -1;
-		}
-		if (tstream_wait(ts, POLLOUT) == -1)
+		if (tstream_retry(ts, POLLOUT) == -1)
 			return -1;
 	}
 }
