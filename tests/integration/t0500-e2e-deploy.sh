@@ -6,65 +6,23 @@
 # build.max_jobs/cores win; GC roots keep the deployed and the previous
 # revision only.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
-test_require nix git jq ssh-keygen flock
-nix_offline_env
-standin_env
-
-R=$NIXPULL_TEST_ROOT
-S=$TEST_DIR/state
-HOST=web-1
+. "$TESTLIB_DIR/e2e.sh"
+e2e_init web-1
 TUNEPRINT=$NIXPULL_TESTLIB/tuneprint
 [ -x "$TUNEPRINT" ] || bail "missing $TUNEPRINT (build the tests)"
 # The machine, as the probe sees it: 6 CPUs, plenty of memory and disk.
-export NIXPULL_TEST_CPUS=6 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
-    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
-    NIXPULL_TEST_LOAD=0
+e2e_machine 6 64GiB
+mkdir -p reports
+# A salt per variant: the "parallel" parts are built afresh.
+E2E_SALT_VARIANT=1
+E2E_REF=main
 
-signing_keygen alice
-signing_allow allowed_signers alice@example.com alice
-signing_repo_init work alice
-git init -q --bare repo.git
-mkdir -p "$R/run" reports
-
-# release VARIANT: a signed commit of the flake, pushed; sets rev.  The
-# salt changes with the variant: the "parallel" parts are built afresh.
-release() {
-	NIXFLAKE_SALT="${TEST_DIR##*/}-$1" nixflake_commit work "$HOST" "$1" &&
-	git -C work push -q -f ../repo.git main &&
-	rev=$(git -C work rev-parse HEAD)
-}
-
-# config BUILD_LINES [ACTIVATE_LINES]: the agent's config.yaml.
+# config BUILD_LINES: the agent's config.yaml.
 config() {
-	cat >config.yaml <<EOF
-host: $HOST
-state_dir: $S
-repo:
-  url: file://$TEST_DIR/repo.git
-  ref: main
-trust:
-  allowed_signers: $TEST_DIR/allowed_signers
-build:
-$1
-activate:
-  current_system: $R/run/current-system
-  health_checks:
-    - systemctl is-system-running --wait
-${2:-}
-report:
-  url: file://$TEST_DIR/reports/
-EOF
+	e2e_config "$1" "  health_checks:
+    - systemctl is-system-running --wait" "report:
+  url: file://$TEST_DIR/reports/"
 }
-
-once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
-st() { jq -r "$1" "$S/status.json"; }
-# The calls.log line of a stand-in call (each argument as printf %q).
-call_line() { printf '%s' "$1"; shift; printf ' %q' "$@"; printf '\n'; }
-flake_ref() {
-	printf 'git+file://%s?ref=main&rev=%s#%s' "$S/mirror.git" "$1" "$HOST"
-}
-current() { readlink "$R/run/current-system"; }
-ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
 
 config "  profile: server"
 
@@ -118,8 +76,8 @@ test_expect_success 'nothing new: no build, no activation, exit 0' '
 test_expect_success_here 'a signed commit that does not change the system: not activated' '
 	n=$(ncalls) &&
 	signed_commit work "docs only" README "hello" &&
-	git -C work push -q ../repo.git main &&
-	rev2=$(git -C work rev-parse HEAD) &&
+	push &&
+	rev2=$rev &&
 	test_expect_code 0 once &&
 	test "$(ncalls)" = "$n" &&
 	test "$(current)" = "$sys1" &&

@@ -4,51 +4,15 @@
 # log; a build past build.timeout is killed with its whole process tree
 # (nix and the builder's children) in bounded time.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
-test_require nix git jq ssh-keygen flock
-nix_offline_env
-standin_env
+. "$TESTLIB_DIR/e2e.sh"
+e2e_init web-1
+e2e_machine 4 64GiB
+# A salt unique to this run and variant: it marks the builder processes.
+E2E_SALT_VARIANT=1
 
-R=$NIXPULL_TEST_ROOT
-S=$TEST_DIR/state
-HOST=web-1
-export NIXPULL_TEST_CPUS=4 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
-    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
-    NIXPULL_TEST_LOAD=0
-
-signing_keygen alice
-signing_allow allowed_signers alice@example.com alice
-signing_repo_init work alice
-git init -q --bare repo.git
-mkdir -p "$R/run"
-
-# release VARIANT: a signed commit of the flake, pushed; sets rev.  The
-# salt is unique to this run and variant: it marks the builder processes.
-release() {
-	NIXFLAKE_SALT="${TEST_DIR##*/}-$1" nixflake_commit work "$HOST" "$1" &&
-	git -C work push -q -f ../repo.git main &&
-	rev=$(git -C work rev-parse HEAD)
-}
-
-config() {
-	cat >config.yaml <<EOF
-host: $HOST
-state_dir: $S
-repo:
-  url: file://$TEST_DIR/repo.git
-trust:
-  allowed_signers: $TEST_DIR/allowed_signers
-build:
-  profile: server
-$1
-activate:
-  current_system: $R/run/current-system
-EOF
-}
-
-once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
-st() { jq -r "$1" "$S/status.json"; }
-current() { readlink "$R/run/current-system"; }
-ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
+# config BUILD_LINES: a server, with these build: lines besides.
+config() { e2e_config "  profile: server
+$1"; }
 
 # Processes left of a build: nix (its --out-link names the state dir) and
 # whatever runs with the derivation's salt in its environment (the
@@ -68,12 +32,7 @@ build_running() { test -n "$(leftovers "$salt")"; }
 config "  timeout: 1h"
 
 test_expect_success_here 'a first revision is deployed' '
-	release v1 &&
-	rev1=$rev &&
-	test_expect_code 0 once &&
-	sys1=$(current) &&
-	test -n "$sys1" &&
-	test "$(st .state)" = ok
+	deploy_v1
 '
 
 test_expect_success_here 'a build failure: exit 1, the running system untouched' '

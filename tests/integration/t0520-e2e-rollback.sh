@@ -6,22 +6,10 @@
 # signed revision is deployed.  Two failures in a row end on the system
 # that ran before them.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
-test_require nix git jq ssh-keygen flock
-nix_offline_env
-standin_env
-
-R=$NIXPULL_TEST_ROOT
-S=$TEST_DIR/state
-HOST=web-1
-export NIXPULL_TEST_CPUS=4 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
-    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
-    NIXPULL_TEST_LOAD=0
-
-signing_keygen alice
-signing_allow allowed_signers alice@example.com alice
-signing_repo_init work alice
-git init -q --bare repo.git
-mkdir -p "$R/run" bin
+. "$TESTLIB_DIR/e2e.sh"
+e2e_init web-1
+e2e_machine 4 64GiB
+mkdir -p bin
 
 # activate.command: the stand-in, but a rollback clears switch-exit first,
 # so that only the new system's activation fails (as a broken release).
@@ -34,47 +22,12 @@ exec nixos-rebuild "$@"
 EOF
 chmod +x bin/rebuild
 
-release() {
-	nixflake_commit work "$HOST" "$1" &&
-	git -C work push -q -f ../repo.git main &&
-	rev=$(git -C work rev-parse HEAD)
-}
-
-cat >config.yaml <<EOF
-host: $HOST
-state_dir: $S
-repo:
-  url: file://$TEST_DIR/repo.git
-trust:
-  allowed_signers: $TEST_DIR/allowed_signers
-build:
-  profile: server
-activate:
-  command: $TEST_DIR/bin/rebuild
-  current_system: $R/run/current-system
+e2e_config "  profile: server" "  command: $TEST_DIR/bin/rebuild
   health_checks:
-    - systemctl is-system-running --wait
-EOF
-
-once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
-st() { jq -r "$1" "$S/status.json"; }
-call_line() { printf '%s' "$1"; shift; printf ' %q' "$@"; printf '\n'; }
-flake_ref() {
-	printf 'git+file://%s?ref=main&rev=%s#%s' "$S/mirror.git" "$1" "$HOST"
-}
-current() { readlink "$R/run/current-system"; }
-ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
-# calls.log from line $1 on
-calls_since() { tail -n "+$(($1 + 1))" "$R/calls.log"; }
-is_bad() { grep -q "^$1	[0-9]*	" "$S/bad-revisions"; }
+    - systemctl is-system-running --wait"
 
 test_expect_success_here 'a first revision is deployed' '
-	release v1 &&
-	rev1=$rev &&
-	test_expect_code 0 once &&
-	sys1=$(current) &&
-	test -n "$sys1" &&
-	test "$(st .state)" = ok
+	deploy_v1
 '
 
 test_expect_success_here 'activation fails (status 2): rolled back without --flake' '

@@ -4,49 +4,11 @@
 # says build; a server builds anyway; too little free disk in /nix/store
 # refuses the build and says so.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
-test_require nix git jq ssh-keygen flock
-nix_offline_env
-standin_env
+. "$TESTLIB_DIR/e2e.sh"
+e2e_init laptop
+e2e_machine 4 16GiB 1
 
-R=$NIXPULL_TEST_ROOT
-S=$TEST_DIR/state
-HOST=laptop
-export NIXPULL_TEST_CPUS=4 NIXPULL_TEST_MEM_AVAILABLE=16GiB \
-    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=1 \
-    NIXPULL_TEST_LOAD=0
-
-signing_keygen alice
-signing_allow allowed_signers alice@example.com alice
-signing_repo_init work alice
-git init -q --bare repo.git
-mkdir -p "$R/run"
-
-release() {
-	nixflake_commit work "$HOST" "$1" &&
-	git -C work push -q -f ../repo.git main &&
-	rev=$(git -C work rev-parse HEAD)
-}
-
-# config BUILD_LINES
-config() {
-	cat >config.yaml <<EOF
-host: $HOST
-state_dir: $S
-repo:
-  url: file://$TEST_DIR/repo.git
-trust:
-  allowed_signers: $TEST_DIR/allowed_signers
-build:
-$1
-activate:
-  current_system: $R/run/current-system
-EOF
-}
-
-once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
-st() { jq -r "$1" "$S/status.json"; }
-current() { readlink "$R/run/current-system"; }
-ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
+# nothing_built REV: no log, no GC root, no stand-in call, no system
 nothing_built() {
 	test ! -e "$S/logs/$1.log" &&
 	test ! -e "$S/gcroots/$1" &&
@@ -54,7 +16,7 @@ nothing_built() {
 	test ! -e "$R/run/current-system"
 }
 
-config "  profile: workstation"
+e2e_config "  profile: workstation"
 
 test_expect_success_here 'on battery, a workstation defers: state deferred, no build' '
 	release v1 &&
@@ -92,7 +54,7 @@ test_expect_success 'a server on battery builds' '
 '
 
 test_expect_success_here 'build.on_battery: build: a workstation on battery builds' '
-	config "  profile: workstation
+	e2e_config "  profile: workstation
   on_battery: build" &&
 	test_expect_code 0 once &&
 	test "$(st .state)" = ok &&
@@ -102,7 +64,7 @@ test_expect_success_here 'build.on_battery: build: a workstation on battery buil
 '
 
 test_expect_success_here 'back on mains power, the default builds again' '
-	config "  profile: workstation" &&
+	e2e_config "  profile: workstation" &&
 	release v2 &&
 	rev2=$rev &&
 	NIXPULL_TEST_ON_BATTERY=0 test_expect_code 0 once &&

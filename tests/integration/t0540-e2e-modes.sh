@@ -5,58 +5,17 @@
 # and no health check.  reboot_required compares the kernel of the
 # running and the booted system (kernel:K variants).
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
-test_require nix git jq ssh-keygen flock
-nix_offline_env
-standin_env
-
-R=$NIXPULL_TEST_ROOT
-S=$TEST_DIR/state
+. "$TESTLIB_DIR/e2e.sh"
+e2e_init web-1
+e2e_machine 2 64GiB
 P=$R/nix/var/nix/profiles/system
-HOST=web-1
-export NIXPULL_TEST_CPUS=2 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
-    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
-    NIXPULL_TEST_LOAD=0
-
-signing_keygen alice
-signing_allow allowed_signers alice@example.com alice
-signing_repo_init work alice
-git init -q --bare repo.git
-mkdir -p "$R/run"
-
-release() {
-	nixflake_commit work "$HOST" "$1" &&
-	git -C work push -q -f ../repo.git main &&
-	rev=$(git -C work rev-parse HEAD)
-}
 
 # config MODE
 config() {
-	cat >config.yaml <<EOF
-host: $HOST
-state_dir: $S
-repo:
-  url: file://$TEST_DIR/repo.git
-trust:
-  allowed_signers: $TEST_DIR/allowed_signers
-build:
-  profile: server
-activate:
-  mode: $1
-  current_system: $R/run/current-system
+	e2e_config "  profile: server" "  mode: $1
   health_checks:
-    - systemctl is-system-running
-EOF
+    - systemctl is-system-running"
 }
-
-once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
-st() { jq -r "$1" "$S/status.json"; }
-call_line() { printf '%s' "$1"; shift; printf ' %q' "$@"; printf '\n'; }
-flake_ref() {
-	printf 'git+file://%s?ref=main&rev=%s#%s' "$S/mirror.git" "$1" "$HOST"
-}
-current() { readlink "$R/run/current-system"; }
-ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
-calls_since() { tail -n "+$(($1 + 1))" "$R/calls.log"; }
 
 # 2 CPUs, server: target 4, jobs 2, cores 2.
 config none

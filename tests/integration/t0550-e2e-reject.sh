@@ -5,52 +5,19 @@
 # an older signed commit is rejected as a rollback.  None of them touches
 # the running system.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
-test_require nix git jq ssh-keygen flock nginx fcgiwrap
-nix_offline_env
-standin_env
-
-R=$NIXPULL_TEST_ROOT
-S=$TEST_DIR/state
-HOST=web-1
-export NIXPULL_TEST_CPUS=2 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
-    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
-    NIXPULL_TEST_LOAD=0
-
-signing_keygen alice
+. "$TESTLIB_DIR/e2e.sh"
+test_require nginx fcgiwrap
+E2E_BARE=$TEST_DIR/srv/infra.git
+e2e_init web-1
+e2e_machine 2 64GiB
 signing_keygen mallory
-signing_allow allowed_signers alice@example.com alice
-signing_repo_init work alice
-mkdir -p srv "$R/run"
-git init -q --bare srv/infra.git
 gitserver_start "$TEST_DIR/srv"
 webdav_start
+E2E_URL=${GITSERVER_URL}infra.git
 
-push() {
-	git -C work push -q -f "$TEST_DIR/srv/infra.git" main &&
-	rev=$(git -C work rev-parse HEAD)
-}
-release() { nixflake_commit work "$HOST" "$1" && push; }
+e2e_config "  profile: server" "" "report:
+  url: $WEBDAV_URL"
 
-cat >config.yaml <<EOF
-host: $HOST
-state_dir: $S
-repo:
-  url: ${GITSERVER_URL}infra.git
-trust:
-  allowed_signers: $TEST_DIR/allowed_signers
-build:
-  profile: server
-activate:
-  current_system: $R/run/current-system
-report:
-  url: $WEBDAV_URL
-EOF
-
-once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
-st() { jq -r "$1" "$S/status.json"; }
-reported() { jq -r "$1" "$WEBDAV_DIR/$HOST.json"; }
-current() { readlink "$R/run/current-system"; }
-ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
 # untouched N SYS: no stand-in call since N, SYS still runs, rev1 on record
 untouched() {
 	test "$(ncalls)" = "$1" &&
@@ -60,11 +27,7 @@ untouched() {
 }
 
 test_expect_success_here 'a signed release is deployed over HTTP, reported to WebDAV' '
-	release v1 &&
-	rev1=$rev &&
-	test_expect_code 0 once &&
-	sys1=$(current) &&
-	test -n "$sys1" &&
+	deploy_v1 &&
 	test "$(reported .state)" = ok &&
 	test "$(reported .deployed.rev)" = "$rev1"
 '

@@ -5,22 +5,10 @@
 # the checks and records the deploy, or rolls back, or activates again;
 # the status says what happened.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
-test_require nix git jq ssh-keygen flock
-nix_offline_env
-standin_env
-
-R=$NIXPULL_TEST_ROOT
-S=$TEST_DIR/state
-HOST=web-1
-export NIXPULL_TEST_CPUS=2 NIXPULL_TEST_MEM_AVAILABLE=64GiB \
-    NIXPULL_TEST_STORE_FREE=100GiB NIXPULL_TEST_ON_BATTERY=0 \
-    NIXPULL_TEST_LOAD=0
-
-signing_keygen alice
-signing_allow allowed_signers alice@example.com alice
-signing_repo_init work alice
-git init -q --bare repo.git
-mkdir -p "$R/run" bin
+. "$TESTLIB_DIR/e2e.sh"
+e2e_init web-1
+e2e_machine 2 64GiB
+mkdir -p bin
 
 # The health check: counts its runs; while ./hang-check exists it hangs
 # (its pid in check.pid), and it fails while ./fail-check exists.
@@ -50,33 +38,11 @@ exec nixos-rebuild "\$@"
 EOF
 chmod +x bin/check bin/rebuild
 
-release() {
-	nixflake_commit work "$HOST" "$1" &&
-	git -C work push -q -f ../repo.git main &&
-	rev=$(git -C work rev-parse HEAD)
-}
-
-cat >config.yaml <<EOF
-host: $HOST
-state_dir: $S
-repo:
-  url: file://$TEST_DIR/repo.git
-trust:
-  allowed_signers: $TEST_DIR/allowed_signers
-build:
-  profile: server
-activate:
-  command: $TEST_DIR/bin/rebuild
-  current_system: $R/run/current-system
+e2e_config "  profile: server" "  command: $TEST_DIR/bin/rebuild
   health_checks:
-    - $TEST_DIR/bin/check
-EOF
+    - $TEST_DIR/bin/check"
 
-once() { "$NIXPULL" once -c config.yaml >>"$TEST_DIR/once.log" 2>&1; }
-st() { jq -r "$1" "$S/status.json"; }
-current() { readlink "$R/run/current-system"; }
-ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
-calls_since() { tail -n "+$(($1 + 1))" "$R/calls.log"; }
+# checks: how many times the health check ran
 checks() { if [ -f check.runs ]; then wc -l <check.runs; else echo 0; fi; }
 
 # killed_at PIDFILE: runs `once` in the background, waits until PIDFILE
@@ -96,11 +62,7 @@ killed_at() {
 test_atexit 'for f in check.pid rebuild.pid; do [ -s $f ] && kill $(cat $f); done'
 
 test_expect_success_here 'a first revision is deployed' '
-	release v1 &&
-	rev1=$rev &&
-	test_expect_code 0 once &&
-	sys1=$(current) &&
-	test "$(st .state)" = ok &&
+	deploy_v1 &&
 	test "$(checks)" = 1
 '
 
@@ -169,7 +131,7 @@ test_expect_success_here 'killed in the health check, which then fails: rolled b
 	test_grep "health check" err &&
 	st .last_attempt.log_tail >tail &&
 	test_grep "the service does not answer" tail &&
-	grep -q "^$rev3	" "$S/bad-revisions" &&
+	is_bad "$rev3" &&
 	test "$(st .deployed.rev)" = "$rev2"
 '
 
@@ -209,7 +171,7 @@ test_expect_success_here 'interrupted three times: marked bad, and the host stay
 	test_expect_code 1 once &&
 	st .last_attempt.error >err &&
 	test_grep "activation of ${rev5:0:12} was interrupted 3 times" err &&
-	grep -q "^$rev5	" "$S/bad-revisions" &&
+	is_bad "$rev5" &&
 	test ! -e "$S/inflight.json" &&
 	test "$(current)" = "$sys4" &&
 	test "$(readlink -f "$R/nix/var/nix/profiles/system")" = "$sys4" &&
