@@ -21,9 +21,10 @@ activate_program(const struct config *cfg, const char *os)
 	return is_darwin(os) ? "darwin-rebuild" : "nixos-rebuild";
 }
 
-static int
-run(const struct activate_request *rq, struct strvec *argv,
-    struct spawn_result *res, struct err *e)
+int
+activate_spawn(const char *const *argv, const char *cwd,
+    const char *log_path, uint64_t timeout_ms, struct spawn_result *res,
+    struct err *e)
 {
 	struct strvec env = STRVEC_INIT;
 	struct spawn_opts o;
@@ -31,15 +32,24 @@ run(const struct activate_request *rq, struct strvec *argv,
 
 	childenv_init(&env);
 	memset(&o, 0, sizeof(o));
-	o.argv = (const char *const *)strvec_argv(argv);
+	o.argv = argv;
 	o.envp = (const char *const *)strvec_argv(&env);
-	o.cwd = rq->scratch_dir;
-	o.log_path = rq->log_path;
-	o.timeout_ms = rq->cfg->activate.timeout_ms;
+	o.cwd = cwd;
+	o.log_path = log_path;
+	o.timeout_ms = timeout_ms;
 	/* No cancel: a stop request never interrupts an activation. */
 	r = spawn_run(&o, res, e);
 	strvec_clear(&env);
 	return r;
+}
+
+static int
+run(const struct activate_request *rq, struct strvec *argv,
+    struct spawn_result *res, struct err *e)
+{
+	return activate_spawn((const char *const *)strvec_argv(argv),
+	    rq->scratch_dir, rq->log_path, rq->cfg->activate.timeout_ms, res,
+	    e);
 }
 
 int

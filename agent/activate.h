@@ -7,6 +7,7 @@
 #define NIXPULL_ACTIVATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -35,6 +36,11 @@ int	activate_run(const struct activate_request *rq,
  * not touch the profile, prev_system's switch-to-configuration is run. */
 int	activate_rollback(const struct activate_request *rq,
 	    const char *prev_system, struct spawn_result *res, struct err *e);
+/* Runs argv with the children's environment, never cancelled by a stop
+ * request: for activations, rollbacks and health checks. */
+int	activate_spawn(const char *const *argv, const char *cwd,
+	    const char *log_path, uint64_t timeout_ms,
+	    struct spawn_result *res, struct err *e);
 /* Runs activate.health_checks in order; 0 when all pass.  On a failure,
  * res is that check's run and e names it. */
 int	checks_run(const struct config *cfg, const char *log_path,

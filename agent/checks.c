@@ -1,8 +1,5 @@
 /* Health checks after an activation: each an argv, each with a time-out. */
-#include <string.h>
-
 #include "activate.h"
-#include "childenv.h"
 #include "config.h"
 #include "log.h"
 
@@ -10,21 +7,8 @@ static int
 check_one(const struct health_check *hc, const char *log_path,
     struct spawn_result *res, struct err *e)
 {
-	struct strvec env = STRVEC_INIT;
-	struct spawn_opts o;
-	int r;
-
-	childenv_init(&env);
-	memset(&o, 0, sizeof(o));
-	o.argv = (const char *const *)strvec_argv(
-	    (struct strvec *)&hc->argv);
-	o.envp = (const char *const *)strvec_argv(&env);
-	o.cwd = "/";
-	o.log_path = log_path;
-	o.timeout_ms = hc->timeout_ms;
-	r = spawn_run(&o, res, e);
-	strvec_clear(&env);
-	if (r == -1)
+	if (activate_spawn((const char *const *)hc->argv.v, "/", log_path,
+	    hc->timeout_ms, res, e) == -1)
 		return err_prefix(e, "health check '%s'", hc->argv.v[0]);
 	if (res->timed_out)
 		return err_set(e, "health check '%s' timed out",

@@ -207,7 +207,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			return r;
 	if ((r = cmd_no_args(argc, argv)) != EXIT_OK)
 		return r;
-	return -1;
+	return CMD_CONTINUE;
 }
 
 /* The state directory, and the lock that keeps one agent on it. */
@@ -279,6 +279,41 @@ cycle_stoppable(struct agent *a)
 	return o;
 }
 
+/*
+ * What once and run share: options, config, the state directory's lock,
+ * signals.  CMD_CONTINUE when the agent may go on (release with stop()),
+ * else the exit status, everything released.  SIGTERM then cancels a
+ * build (spawn_run looks at the flag), never an activation.
+ */
+static int
+start(int argc, char **argv, struct opts *o, struct config *cfg,
+    int *lockfd)
+{
+	int r;
+
+	if ((r = parse_opts(argc, argv, o)) != CMD_CONTINUE)
+		return r;
+	if ((r = cmd_load_config(cfg, o->config)) != EXIT_OK)
+		return r;
+	if ((r = take_lock(cfg, lockfd)) != EXIT_OK) {
+		config_release(cfg);
+		return r;
+	}
+	if (signals_setup() == -1) {
+		fs_unlock(*lockfd);
+		config_release(cfg);
+		return EXIT_FAILED;
+	}
+	return CMD_CONTINUE;
+}
+
+static void
+stop(struct config *cfg, int lockfd)
+{
+	fs_unlock(lockfd);
+	config_release(cfg);
+}
+
 int
 cmd_once(int argc, char **argv)
 {
@@ -287,23 +322,12 @@ cmd_once(int argc, char **argv)
 	struct opts o;
 	int r, lockfd;
 
-	if ((r = parse_opts(argc, argv, &o)) != -1)
+	if ((r = start(argc, argv, &o, &cfg, &lockfd)) != CMD_CONTINUE)
 		return r;
-	if ((r = cmd_load_config(&cfg, o.config)) != EXIT_OK)
-		return r;
-	if ((r = take_lock(&cfg, &lockfd)) == EXIT_OK) {
-		/* SIGTERM cancels a build (spawn_run looks at the flag),
-		 * never an activation. */
-		if (signals_setup() == -1)
-			r = EXIT_FAILED;
-		else {
-			agent_init(&a, &cfg, &stop_requested);
-			r = cycle_exit_status(&a, cycle_stoppable(&a));
-			agent_release(&a);
-		}
-		fs_unlock(lockfd);
-	}
-	config_release(&cfg);
+	agent_init(&a, &cfg, &stop_requested);
+	r = cycle_exit_status(&a, cycle_stoppable(&a));
+	agent_release(&a);
+	stop(&cfg, lockfd);
 	return r;
 }
 
@@ -463,19 +487,8 @@ cmd_run(int argc, char **argv)
 	struct opts o;
 	int r, lockfd;
 
-	if ((r = parse_opts(argc, argv, &o)) != -1)
+	if ((r = start(argc, argv, &o, &cfg, &lockfd)) != CMD_CONTINUE)
 		return r;
-	if ((r = cmd_load_config(&cfg, o.config)) != EXIT_OK)
-		return r;
-	if ((r = take_lock(&cfg, &lockfd)) != EXIT_OK) {
-		config_release(&cfg);
-		return r;
-	}
-	if (signals_setup() == -1) {
-		fs_unlock(lockfd);
-		config_release(&cfg);
-		return EXIT_FAILED;
-	}
 	watchdog_start();
 	log_info("nixpull %s: watching %s (%s) for %s", NIXPULL_VERSION,
 	    cfg.repo.url, cfg.repo.ref, cfg.host);
@@ -484,7 +497,6 @@ cmd_run(int argc, char **argv)
 	watchdog_stop();
 	notify_send("STOPPING=1");
 	log_info("stopped");
-	fs_unlock(lockfd);
-	config_release(&cfg);
+	stop(&cfg, lockfd);
 	return r;
 }

@@ -5,61 +5,14 @@
 
 let
   cfg = config.services.nixpull;
-  yaml = pkgs.formats.yaml { };
-
-  allowedSignersFile =
-    pkgs.writeText "nixpull-allowed-signers"
-      (lib.concatStringsSep "\n" cfg.allowedSigners + "\n");
-
-  defaults = {
-    host = config.networking.hostName;
-    state_dir = "/var/lib/nixpull";
-    trust.allowed_signers =
-      if cfg.allowedSigners != [ ] then "${allowedSignersFile}" else null;
-    activate.command = "/run/current-system/sw/bin/darwin-rebuild";
-  } // lib.optionalAttrs (cfg.repoTokenFile != null) {
-    repo.token_file = cfg.repoTokenFile;
-  } // lib.optionalAttrs (cfg.reportTokenFile != null) {
-    report.token_file = cfg.reportTokenFile;
+  common = import ./common.nix {
+    inherit config lib pkgs;
+    activateCommand = "/run/current-system/sw/bin/darwin-rebuild";
   };
-
-  clean = lib.filterAttrsRecursive (_: v: v != null);
-  configFile = yaml.generate "nixpull.yaml"
-    (clean (lib.recursiveUpdate defaults cfg.settings));
+  inherit (common) configFile;
 in
 {
-  options.services.nixpull = {
-    enable = lib.mkEnableOption "nixpull, the pull-based deployment agent";
-
-    package = lib.mkOption {
-      type = lib.types.package;
-      description = "The nixpull package.";
-    };
-
-    settings = lib.mkOption {
-      type = yaml.type;
-      default = { };
-      description = "nixpull's config.yaml as a Nix value.";
-    };
-
-    allowedSigners = lib.mkOption {
-      type = lib.types.listOf lib.types.str;
-      default = [ ];
-      description = "Lines of the OpenSSH allowed_signers file: who may release.";
-    };
-
-    repoTokenFile = lib.mkOption {
-      type = lib.types.nullOr lib.types.path;
-      default = null;
-      description = "File with the token for the git server.";
-    };
-
-    reportTokenFile = lib.mkOption {
-      type = lib.types.nullOr lib.types.path;
-      default = null;
-      description = "File with the token for the status endpoint.";
-    };
-
+  options.services.nixpull = common.options // {
     logFile = lib.mkOption {
       type = lib.types.str;
       default = "/var/log/nixpull.log";
@@ -68,10 +21,7 @@ in
   };
 
   config = lib.mkIf cfg.enable {
-    assertions = [{
-      assertion = (cfg.settings.repo.url or null) != null;
-      message = "services.nixpull.settings.repo.url must be set";
-    }];
+    inherit (common) assertions;
 
     environment.etc."nixpull/config.yaml".source = configFile;
     environment.systemPackages = [ cfg.package ];
