@@ -159,33 +159,59 @@ is_marker(const char *line, const char *end)
 	return false;
 }
 
+/* At most two header blocks, as in git's remove_signature(). */
+#define TAG_SIG_BLOCKS	2
+
+/* Is line a "gpgsig " or "gpgsig-sha256 " header? */
+static bool
+is_sig_header(const char *line, const char *end)
+{
+	return has_prefix(line, end, SIG_HEADER " ") ||
+	    has_prefix(line, end, SIG_HEADER_256 " ");
+}
+
 /*
- * git's remove_signature(): the last "gpgsig-sha256 " header block of the
- * header section, as [*start, *stop); both NULL when there is none.
+ * git's remove_signature(): the "gpgsig " and "gpgsig-sha256 " header
+ * blocks of the header section, as [start[i], stop[i]), at most
+ * TAG_SIG_BLOCKS of them in order (a block that directly follows another
+ * one takes its place); a further block is an error (git would write past
+ * its array).  Unused slots are NULL.
  */
-static void
-tag_other_sig(const char *obj, const char *end, const char **start,
-    const char **stop)
+static int
+tag_other_sig(const char *obj, const char *end,
+    const char *start[TAG_SIG_BLOCKS], const char *stop[TAG_SIG_BLOCKS],
+    struct err *e)
 {
 	const char *line, *next;
 	bool in_sig = false;
+	size_t n = 0;
 
-	*start = *stop = NULL;
+	for (n = 0; n < TAG_SIG_BLOCKS; n++)
+		start[n] = stop[n] = NULL;
+	n = 0;
 	for (line = obj; line < end; line = next) {
 		next = line_next(line, end);
 		if (in_sig && line[0] == ' ')
-			*stop = next;
+			stop[n] = next;
 		else if (has_prefix(line, end, SIG_HEADER)) {
-			if (has_prefix(line, end, SIG_HEADER_256 " ")) {
-				*start = line;
-				*stop = next;
+			if (is_sig_header(line, end)) {
+				if (n == TAG_SIG_BLOCKS)
+					return err_set(e, "tag object: more "
+					    "than %d signature headers",
+					    TAG_SIG_BLOCKS);
+				start[n] = line;
+				stop[n] = next;
 				in_sig = true;
 			}
-		} else if (line[0] == '\n')
-			break;
-		else
+		} else {
+			if (in_sig)
+				n++;
 			in_sig = false;
+			if (line[0] == '\n')
+				break;
+		}
 	}
+	return 0;
 }
 
 int
@@ -193,8 +219,9 @@ gitsig_split_tag(const char *obj, size_t len, struct gitsig_tag *tag,
     struct buf *payload, struct buf *sig, struct err *e)
 {
 	struct gitsig_tag scratch;
-	const char *end = obj + len, *line, *next, *match = NULL;
-	const char *ostart, *ostop;
+	const char *end = obj + len, *line, *next, *match = NULL, *from;
+	const char *ostart[TAG_SIG_BLOCKS], *ostop[TAG_SIG_BLOCKS];
+	size_t i;
 
 	buf_reset(payload);
 	buf_reset(sig);
@@ -209,14 +236,16 @@ gitsig_split_tag(const char *obj, size_t len, struct gitsig_tag *tag,
 		return GITSIG_UNSIGNED;
 	if (!has_prefix(match, end, SSH_MARKER))
 		return err_set(e, "tag signature is not an SSH signature");
-	tag_other_sig(obj, match, &ostart, &ostop);
-	if (ostart != NULL) {
-		if (add(payload, obj, ostart, "payload", e) == -1 ||
-		    add(payload, ostop, match, "payload", e) == -1)
-			return -1;
-	} else if (add(payload, obj, match, "payload", e) == -1)
+	if (tag_other_sig(obj, match, ostart, ostop, e) == -1)
 		return -1;
-	if (add(sig, match, end, "signature", e) == -1)
+	from = obj;
+	for (i = 0; i < TAG_SIG_BLOCKS && ostart[i] != NULL; i++) {
+		if (add(payload, from, ostart[i], "payload", e) == -1)
+			return -1;
+		from = ostop[i];
+	}
+	if (add(payload, from, match, "payload", e) == -1 ||
+	    add(sig, match, end, "signature", e) == -1)
 		return -1;
 	return GITSIG_SIGNED;
 }

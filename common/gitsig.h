@@ -24,8 +24,11 @@
  *    last line, in the message part, that begins with one of git's
  *    signature markers ("-----BEGIN SSH SIGNATURE-----", and the PGP/X.509
  *    ones, which we then refuse as not SSH); the payload is everything
- *    before it, with the last "gpgsig-sha256" header block removed from the
- *    header section as git's remove_signature() does.
+ *    before it, with the "gpgsig " and "gpgsig-sha256 " header blocks
+ *    removed from the header section as git's remove_signature() does (at
+ *    most two; a block right after another replaces it); stricter than
+ *    git: a third block makes the object malformed (git writes past its
+ *    array).
  */
 #ifndef NIXPULL_GITSIG_H
 #define NIXPULL_GITSIG_H

@@ -347,6 +347,26 @@ test_expect_success 'tag with junk after the armor (stricter)' '
 	theirs tag "$oid" 0
 '
 
+# A tag with a "gpgsig " header block: git's remove_signature() drops it
+# (as it drops gpgsig-sha256) before verifying, so a signature over the
+# payload without it is good and one over the payload with it is not.
+test_expect_success 'tag with a gpgsig header block agrees with git' '
+	printf "object %s\ntype commit\ntag hs\ntagger T <t@example.com> %s\n" \
+	    "$GOOD" "1700000000 +0000" >"$TEST_DIR/th" &&
+	{ cat "$TEST_DIR/th"; printf "\nm\n"; } >"$TEST_DIR/tp" &&
+	sign_payload "$TEST_DIR/tp" alice git &&
+	oid=$( { cat "$TEST_DIR/th"; printf "gpgsig x\n y\n\nm\n";
+	    cat "$TEST_DIR/tp.sig"; } | store tag) &&
+	ours "$oid" 0 "good signature" &&
+	theirs tag "$oid" 0 &&
+	{ cat "$TEST_DIR/th"; printf "gpgsig x\n y\n\nm\n"; } \
+	    >"$TEST_DIR/tp" &&
+	sign_payload "$TEST_DIR/tp" alice git &&
+	oid=$(cat "$TEST_DIR/tp" "$TEST_DIR/tp.sig" | store tag) &&
+	ours "$oid" 1 "bad signature" &&
+	theirs tag "$oid" 1
+'
+
 test_expect_success 'a tree is neither a commit nor a tag' '
 	ours "$GOOD^{tree}" 1 "is a tree, not a commit or a tag"
 '

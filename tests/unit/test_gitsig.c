@@ -120,6 +120,27 @@ test_tag(void)
 	    GITSIG_SIGNED);
 	T_EQ_STR(buf_str(&payload), TAGHDR "\nm\n");
 
+	/*
+	 * git's remove_signature() also drops "gpgsig " blocks, and up to two
+	 * blocks; adjacent blocks share one slot (the later one wins); a
+	 * line starting "gpgsig" that is neither does not end a block.
+	 */
+	T_EQ_INT(split_tag(TAGHDR "gpgsig a\n b\n\nm\n" ARMOR, &tag),
+	    GITSIG_SIGNED);
+	T_EQ_STR(buf_str(&payload), TAGHDR "\nm\n");
+	T_EQ_INT(split_tag(TAGHDR "gpgsig a\nx y\ngpgsig-sha256 b\n c\n"
+	    "\nm\n" ARMOR, &tag), GITSIG_SIGNED);
+	T_EQ_STR(buf_str(&payload), TAGHDR "x y\n\nm\n");
+	T_EQ_INT(split_tag(TAGHDR "gpgsig a\ngpgsig-sha256 b\n c\n"
+	    "\nm\n" ARMOR, &tag), GITSIG_SIGNED);
+	T_EQ_STR(buf_str(&payload), TAGHDR "gpgsig a\n\nm\n");
+	T_EQ_INT(split_tag(TAGHDR "gpgsig-sha256 a\ngpgsigx\n b\nz\n"
+	    "\nm\n" ARMOR, &tag), GITSIG_SIGNED);
+	T_EQ_STR(buf_str(&payload), TAGHDR "z\n\nm\n");
+	/* a third block: git writes past its array; we refuse */
+	T_EQ_INT(split_tag(TAGHDR "gpgsig a\nx\ngpgsig b\ny\ngpgsig c\n"
+	    "\nm\n" ARMOR, &tag), -1);
+
 	/* headers git requires, in order */
 	T_EQ_INT(split_tag("type commit\ntag v1\n\nm\n" ARMOR, &tag), -1);
 	T_EQ_INT(split_tag("object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
