@@ -400,8 +400,13 @@ commit_time(git_repository *repo, const struct select_opts *o,
 		return;
 	res->commit_time = git_commit_time(c);
 	git_commit_free(c);
-	if (o->max_age_ms > 0 && o->now > res->commit_time &&
-	    (uint64_t)(o->now - res->commit_time) * 1000 > o->max_age_ms)
+	/*
+	 * The age in seconds as an unsigned difference (a committer date can
+	 * be anything down to INT64_MIN), compared without multiplying.
+	 */
+	if (o->max_age_ms > 0 && (int64_t)o->now > res->commit_time &&
+	    (uint64_t)o->now - (uint64_t)res->commit_time >
+	    o->max_age_ms / 1000)
 		res->stale_release = true;
 }
 

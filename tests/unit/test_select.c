@@ -276,6 +276,33 @@ test_walk(git_repository *repo)
 		o.max_age_ms = 1001 * 1000;
 		T_EQ_INT(select_release(repo, &t, &o, &res, &e), 0);
 		T_OK(!res.stale_release);
+
+		/*
+		 * A committer date 2^62 s before now (at the floor, so its
+		 * unsigned copy is the result): stale, without the age in ms
+		 * wrapping around; and the oldest date git can write, without
+		 * signed overflow.
+		 */
+		sh("cd repo && git cat-file commit c8 | sed -e '/^gpgsig/,"
+		    "/END SSH/d' -e 's/^\\(committer .*>\\) [0-9]* /"
+		    "\\1 -4611686016727386896 /' | git hash-object -t commit "
+		    "-w --literally --stdin >../t && git update-ref "
+		    "refs/tags/ancient $(cat ../t)");
+		sh("cd repo && git cat-file commit c8 | sed -e '/^gpgsig/,"
+		    "/END SSH/d' -e 's/^\\(committer .*>\\) [0-9]* /"
+		    "\\1 -9223372036854775808 /' | git hash-object -t commit "
+		    "-w --literally --stdin >../t && git update-ref "
+		    "refs/tags/oldest $(cat ../t)");
+		t = rev("ancient");
+		o.deployed = &t;
+		T_EQ_INT(select_release(repo, &t, &o, &res, &e), 0);
+		T_OK(res.at_floor);
+		T_EQ_INT(res.commit_time, -4611686016727386896LL);
+		T_OK(res.stale_release);
+		t = rev("oldest");
+		T_EQ_INT(select_release(repo, &t, &o, &res, &e), 0);
+		T_OK(res.at_floor);
+		T_OK(res.stale_release);
 	}
 
 	/* a tampered commit on top: the tip's signature is refused */
