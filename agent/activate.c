@@ -62,9 +62,12 @@ activate_run(const struct activate_request *rq, struct spawn_result *res,
 	const char *mode = config_mode_name(cfg->activate.mode);
 	int r = -1;
 
-	if (is_darwin(rq->os) && cfg->activate.mode != MODE_SWITCH)
-		return err_set(e, "activate.mode '%s' is not supported by "
+	memset(res, 0, sizeof(*res));
+	if (is_darwin(rq->os) && cfg->activate.mode != MODE_SWITCH) {
+		err_set(e, "activate.mode '%s' is not supported by "
 		    "darwin-rebuild (only 'switch' or 'none')", mode);
+		return -2;
+	}
 	strvec_push(&argv, prog);
 	strvec_push(&argv, mode);
 	strvec_push(&argv, "--flake");
@@ -74,8 +77,10 @@ activate_run(const struct activate_request *rq, struct spawn_result *res,
 	strvec_push(&argv, "--cores");
 	strvec_pushf(&argv, "%d", rq->cores);
 	log_info("activating %.12s: %s %s", rq->rev, prog, mode);
-	if (run(rq, &argv, res, e) == -1)
+	if (run(rq, &argv, res, e) == -1) {
+		r = -2;		/* it did not start: nothing changed */
 		goto out;
+	}
 	if (res->timed_out) {
 		err_set(e, "'%s %s' timed out", prog, mode);
 		goto out;

@@ -29,7 +29,9 @@ struct activate_request {
 /* The program: activate.command, else nixos-rebuild / darwin-rebuild. */
 const char *activate_program(const struct config *cfg, const char *os);
 /* Activates; 0 on success.  Exit status 4 (nixos-rebuild-ng: switched but
- * units failed) is a failure.  res holds the run either way. */
+ * units failed) is a failure (-1).  -2 when the command was not started
+ * (activate.mode unsupported on the OS, program not found): the system is
+ * untouched.  res holds the run, zeroed when there was none. */
 int	activate_run(const struct activate_request *rq,
 	    struct spawn_result *res, struct err *e);
 /* Returns to the previous generation.  For activate.mode test, which does

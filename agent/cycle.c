@@ -338,6 +338,7 @@ cycle_run(struct agent *a)
 	flush_pending(a);
 	if ((o = deploy_resume(a)) != CYCLE_NO_CHANGE)
 		return o;
+	c.settled = a->st.state;
 	if ((o = do_poll(&c)) != CYCLE_CURRENT)
 		return o;
 	if (state_load_deployed(c.cfg->state_dir, &c.dep, &e) == -1) {

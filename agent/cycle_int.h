@@ -17,6 +17,7 @@ struct cycle {
 	struct deployed	 dep;		/* on record at the start */
 	char		 tip[41];
 	bool		 fetching;	/* the tip moved: an attempt began */
+	enum status_state settled;	/* the state before this cycle */
 	char		*mirror;
 	struct select_result sel;
 	int		 max_jobs, cores;

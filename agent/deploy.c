@@ -168,7 +168,7 @@ reswitch_deployed(struct agent *a, const struct activate_request *rq,
 	build_flake_url(mirror, a->cfg->repo.ref, d.rev, &url);
 	rr.flake_url = buf_str(&url);
 	rr.rev = d.rev;
-	r = activate_run(&rr, &res, e);
+	r = activate_run(&rr, &res, e) == 0 ? 0 : -1;
  out:
 	free(mirror);
 	buf_release(&url);
@@ -278,6 +278,7 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	char *prev = state_resolve_system(cfg->activate.current_system);
 	enum cycle_outcome o;
 	uint64_t t0;
+	int r;
 
 	memset(&f, 0, sizeof(f));
 	snprintf(f.rev, sizeof(f.rev), "%s", c->sel.rev);
@@ -296,7 +297,17 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	req_init(&rq, a, url, c->sel.rev, br->log_path, scratch);
 	attempt_phase(a, PHASE_ACTIVATE, STATE_ACTIVATING);
 	t0 = time_monotonic_ms();
-	if (activate_run(&rq, &res, &e) == -1) {
+	if ((r = activate_run(&rq, &res, &e)) == -2) {
+		/* Not started: the system is untouched, nothing to roll
+		 * back, and the revision is not to blame. */
+		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
+		if (state_clear_inflight(cfg->state_dir, &c->err) == -1)
+			log_warnx("%s", c->err.msg);
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, e.msg, NULL);
+		o = CYCLE_FAILED;
+		goto out;
+	}
+	if (r == -1) {
 		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
 		o = fail_activation(a, &rq, prev, e.msg, res.tail);
 		goto out;
@@ -379,6 +390,14 @@ after_build(struct cycle *c, const char *url, struct build_result *br)
 	return o;
 }
 
+/* The state a cycle that changes nothing ends in: the one from before,
+ * unless that was ok or a cycle caught in progress. */
+static enum status_state
+settled_problem(enum status_state s)
+{
+	return status_state_is_problem(s) ? s : STATE_FAILED;
+}
+
 enum cycle_outcome
 deploy_selected(struct cycle *c)
 {
@@ -397,8 +416,10 @@ deploy_selected(struct cycle *c)
 		char *why = xasprintf("%.12s is marked bad (%s); waiting for "
 		    "a newer signed revision", c->sel.rev, reason);
 
-		attempt_end(a, RESULT_REJECTED, a->st.state == STATE_OK ?
-		    STATE_FAILED : a->st.state, why, NULL);
+		/* The state it left (rolled back, failed) stands: the fetch
+		 * that brought a commit above it set "fetching". */
+		attempt_end(a, RESULT_REJECTED, settled_problem(c->settled),
+		    why, NULL);
 		free(why);
 		return CYCLE_REJECTED;
 	}

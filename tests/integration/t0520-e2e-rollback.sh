@@ -77,6 +77,8 @@ test_expect_success_here 'an unsigned commit on top: the bad revision is still n
 	test "$(ncalls)" = "$n" &&
 	st .last_attempt.error >err &&
 	test_grep "${rev2:0:12} is marked bad" err &&
+	test "$(st .state)" = rolled-back &&
+	test "$(st .last_attempt.result)" = rejected &&
 	test "$(current)" = "$sys1"
 '
 
@@ -161,6 +163,34 @@ test_expect_success_here 'the rollback fails too: state failed, saying why' '
 	test_grep "; rollback failed: .*exited with status 2" err &&
 	is_bad "$rev6" &&
 	test "$(st .deployed.rev)" = "$rev5"
+'
+
+# An activation that cannot start has changed nothing: no rollback (which
+# would step the profile below the running system), and the revision is
+# not to blame.
+test_expect_success_here 'the activation command cannot start: no rollback, not marked bad' '
+	e2e_config "  profile: server" "  command: $TEST_DIR/bin/missing" &&
+	release v7 &&
+	rev7=$rev &&
+	n=$(ncalls) &&
+	cur=$(current) &&
+	test_expect_code 1 once &&
+	test "$(ncalls)" = "$n" &&
+	test "$(current)" = "$cur" &&
+	test "$(st .state)" = failed &&
+	test "$(st .last_attempt.phase)" = activate &&
+	st .last_attempt.error >err &&
+	test_grep "cannot run" err &&
+	test_grep_not "; roll" err &&
+	! is_bad "$rev7" &&
+	test ! -e "$S/inflight.json"
+'
+
+test_expect_success_here 'with the command back, the same revision is deployed' '
+	e2e_config "  profile: server" "  command: $TEST_DIR/bin/rebuild" &&
+	test_expect_code 0 once &&
+	test "$(st .state)" = ok &&
+	test "$(st .deployed.rev)" = "$rev7"
 '
 
 test_done

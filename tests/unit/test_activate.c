@@ -145,10 +145,18 @@ test_darwin(struct config *cfg)
 	    "--cores\n2\n--\n%s\n--rollback\n--\n", prog, prog);
 	T_EQ_STR(c, want);
 	free(c);
+	/* Not started (-2): nothing to roll back; res holds no stale run. */
 	cfg->activate.mode = MODE_BOOT;
-	T_EQ_INT(activate_run(&rq, &res, &e), -1);
+	memset(&res, 'x', sizeof(res));
+	T_EQ_INT(activate_run(&rq, &res, &e), -2);
 	T_CONTAINS(e.msg, "activate.mode 'boot' is not supported by "
 	    "darwin-rebuild");
+	T_EQ_STR(res.tail, "");
+	cfg->activate.mode = MODE_SWITCH;
+	cfg->activate.command = "/nonexistent/darwin-rebuild";
+	T_EQ_INT(activate_run(&rq, &res, &e), -2);
+	T_CONTAINS(e.msg, "cannot run");
+	cfg->activate.command = prog;
 	cfg->activate.mode = MODE_SWITCH;
 	cfg->activate.command = NULL;
 	T_EQ_STR(activate_program(cfg, "darwin"), "darwin-rebuild");
