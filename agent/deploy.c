@@ -411,8 +411,13 @@ deploy_selected(struct cycle *c)
 	int r;
 
 	a->st.stale_release = c->sel.stale_release;
-	if (state_is_bad(c->cfg->state_dir, c->sel.rev, reason,
-	    sizeof(reason), &c->err) == 1) {
+	if ((r = state_is_bad(c->cfg->state_dir, c->sel.rev, reason,
+	    sizeof(reason), &c->err)) == -1) {
+		/* Not knowing whether it is bad is no licence to deploy it. */
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		return CYCLE_FAILED;
+	}
+	if (r == 1) {
 		char *why = xasprintf("%.12s is marked bad (%s); waiting for "
 		    "a newer signed revision", c->sel.rev, reason);
 

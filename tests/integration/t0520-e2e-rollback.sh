@@ -193,4 +193,19 @@ test_expect_success_here 'with the command back, the same revision is deployed' 
 	test "$(st .deployed.rev)" = "$rev7"
 '
 
+test_expect_success_here 'bad-revisions cannot be read: nothing is deployed' '
+	mv "$S/bad-revisions" bad-revisions.saved &&
+	mkdir "$S/bad-revisions" &&
+	release v8 &&
+	n=$(ncalls) &&
+	test_expect_code 1 once &&
+	test "$(ncalls)" = "$n" &&
+	test "$(st .state)" = failed &&
+	st .last_attempt.error >err &&
+	test_grep "bad-revisions" err &&
+	test "$(st .deployed.rev)" = "$rev7" &&
+	rmdir "$S/bad-revisions" &&
+	mv bad-revisions.saved "$S/bad-revisions"
+'
+
 test_done
