@@ -226,12 +226,12 @@ do_select(struct cycle *c, git_repository *repo, struct signers *signers)
 	so.max_walk = c->cfg->trust.max_walk;
 	so.max_age_ms = c->cfg->trust.max_age_ms;
 	so.now = time_now();
+	if (git_oid_fromstr(&tip, c->tip) != 0)
+		return err_set(&c->err, "bad tip '%s'", c->tip);
 	if (c->dep.rev[0] && git_oid_fromstr(&deployed, c->dep.rev) == 0)
 		so.deployed = &deployed;
 	else
 		so.system_rev = sysrev = system_revision(c->a);
-	if (git_oid_fromstr(&tip, c->tip) != 0)
-		return err_set(&c->err, "bad tip '%s'", c->tip);
 	r = select_release(repo, &tip, &so, &c->sel, &c->err);
 	free(sysrev);
 	return r;

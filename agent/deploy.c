@@ -383,6 +383,13 @@ after_build(struct cycle *c, const char *url, struct build_result *br)
 		log_info("built %s (activate.mode none)", br->store_path);
 		attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
 		o = CYCLE_CURRENT;
+	} else if (a->cancel && *a->cancel) {
+		/* A stop came during the build's last moments: an activation
+		 * is never started once one was asked for.  The build stays
+		 * in the store (GC root); the next start activates it. */
+		attempt_record(a, RESULT_FAILED, "stopped before activation",
+		    NULL);
+		o = CYCLE_INTERRUPTED;
 	} else {
 		o = activate_built(c, url, br);
 	}
