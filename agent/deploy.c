@@ -368,12 +368,15 @@ static enum cycle_outcome
 after_build(struct cycle *c, const char *url, struct build_result *br)
 {
 	struct agent *a = c->a;
-	char *cur = state_resolve_system(c->cfg->activate.current_system);
+	/* boot mode changes what the next boot starts: the profile. */
+	bool boot = c->cfg->activate.mode == MODE_BOOT;
+	char *cur = state_resolve_system(boot ? c->cfg->activate.profile :
+	    c->cfg->activate.current_system);
 	enum cycle_outcome o;
 
 	if (cur && strcmp(cur, br->store_path) == 0) {
-		log_info("%.12s builds the running system: nothing to "
-		    "activate", c->sel.rev);
+		log_info("%.12s builds the %s system: nothing to activate",
+		    c->sel.rev, boot ? "next boot's" : "running");
 		record_deployed(a, c->sel.rev, br->store_path,
 		    c->sel.signer.principals, c->sel.signer.fingerprint,
 		    (time_t)c->sel.commit_time, c->sel.tofu);

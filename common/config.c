@@ -280,6 +280,7 @@ config_defaults(struct config *cfg)
 	cfg->activate.check_timeout_ms = 5 * MIN;
 	cfg->activate.rollback = true;
 	cfg->activate.current_system = xstrdup("/run/current-system");
+	cfg->activate.profile = xstrdup("/nix/var/nix/profiles/system");
 	cfg->activate.timeout_ms = 1 * HOUR;
 	cfg->report.timeout_ms = 30 * SEC;
 }

@@ -74,6 +74,8 @@ struct config {
 		bool		 rollback;	/* default true */
 		char		*command;	/* default nixos-rebuild / darwin-rebuild */
 		char		*current_system;	/* default /run/current-system */
+		char		*profile;	/* default /nix/var/nix/profiles/system:
+						   what boot mode compares with */
 		uint64_t	 timeout_ms;	/* default 1h */
 	} activate;
 

@@ -79,6 +79,7 @@ const struct key config_keys[] = {
 	  NULL },
 	{ "activate", "current_system", K_PATH, F(activate.current_system), 0,
 	  0, 0, NULL },
+	{ "activate", "profile", K_PATH, F(activate.profile), 0, 0, 0, NULL },
 	{ "activate", "timeout", K_DURATION, F(activate.timeout_ms),
 	  KF_NONZERO, 0, 0, NULL },
 	SECTION("report"),

@@ -13,6 +13,7 @@ P=$R/nix/var/nix/profiles/system
 # config MODE
 config() {
 	e2e_config "  profile: server" "  mode: $1
+  profile: $P
   health_checks:
     - systemctl is-system-running"
 }
@@ -124,6 +125,34 @@ test_expect_success_here 'mode boot: nixos-rebuild boot, no health check, the pr
 
 test_expect_success 'mode boot: the new system runs after a reboot: reboot required' '
 	test "$(st .reboot_required)" = true
+'
+
+# Before that reboot, a release that builds what runs now (sys4) is still a
+# change for the next boot, whose profile says sys6: it is activated.
+test_expect_success_here 'mode boot: a build equal to the running system but not the profile is activated' '
+	ln -sfn "$sys4" "$R/run/current-system" &&
+	release v4 &&
+	rev7=$rev &&
+	n=$(ncalls) &&
+	test_expect_code 0 once &&
+	call_line nixos-rebuild boot --flake "$(flake_ref "$rev7")" \
+	    --max-jobs 2 --cores 2 >expect &&
+	calls_since $n >actual &&
+	test_cmp expect actual &&
+	test "$(readlink -f "$P")" = "$sys4" &&
+	test "$(st .deployed.rev)" = "$rev7"
+'
+
+test_expect_success_here 'mode boot: a build equal to the profile is not activated again' '
+	n=$(ncalls) &&
+	unsigned_commit work "docs only" &&
+	SIGNING_KEY=alice signed_commit work "release: same system" &&
+	push &&
+	rev8=$(git -C work rev-parse HEAD) &&
+	test_expect_code 0 once &&
+	test "$(ncalls)" = "$n" &&
+	test "$(st .deployed.rev)" = "$rev8" &&
+	test "$(st .last_attempt.result)" = unchanged
 '
 
 test_done
