@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "fsutil.h"
+
 static int t_failed, t_checks;
 
 #define T_FAIL(...) do {						\
@@ -43,6 +46,22 @@ static int t_failed, t_checks;
 		T_FAIL("%s contains \"%s\": got \"%s\"", #hay, t_n,	\
 		    t_h ? t_h : "(null)");				\
 } while (0)
+
+/* A whole file (at most 16 MiB) as a NUL-terminated malloc'd string, or
+ * NULL when it cannot be read. */
+static inline char *
+t_slurp(const char *path, size_t *len)
+{
+	struct buf b;
+	struct err e;
+
+	if (fs_read_file(path, 16 * 1024 * 1024, &b, &e) == -1) {
+		buf_release(&b);
+		return NULL;
+	}
+	buf_addstr(&b, "");
+	return buf_detach(&b, len);
+}
 
 /* End of main(): prints a summary and returns the exit status. */
 #define T_DONE() (fprintf(stderr, "%d checks, %d failed\n", t_checks,	\

@@ -14,24 +14,6 @@
 
 #define ALICE "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPnUhGNAAqpfjk7WyA1Rvk1jVIbSMLmZncnPLl+cjhFJ"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT(16 * 1024 * 1024);
-	char chunk[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(&b, chunk, n) != 0)
-			break;
-	fclose(f);
-	buf_addstr(&b, "");
-	return buf_detach(&b, len);
-}
-
 static int
 parse(const char *text, struct signers **s, struct err *e)
 {
@@ -57,7 +39,7 @@ test_corpus(const char *dir, int good)
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		T_OK((text = slurp(path, &len)) != NULL);
+		T_OK((text = t_slurp(path, &len)) != NULL);
 		if (text == NULL)
 			continue;
 		files++;

@@ -19,30 +19,12 @@
 #include "sshsig.h"
 #include "t.h"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT(16 * 1024 * 1024);
-	char chunk[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(&b, chunk, n) != 0)
-			break;
-	fclose(f);
-	buf_addstr(&b, "");
-	return buf_detach(&b, len);
-}
-
 static int
 verify_file(const struct signers *s, const char *sigpath, const char *payload,
     size_t plen, const char *ns, struct sig_info *info, struct err *e)
 {
 	size_t len;
-	char *armor = slurp(sigpath, &len);
+	char *armor = t_slurp(sigpath, &len);
 	int r;
 
 	if (armor == NULL) {
@@ -70,7 +52,7 @@ test_corpus(const char *src)
 
 	snprintf(dir, sizeof(dir), "%s/tests/corpus/sshsig", src);
 	snprintf(path, sizeof(path), "%s/payload", dir);
-	T_OK((payload = slurp(path, &plen)) != NULL);
+	T_OK((payload = t_slurp(path, &plen)) != NULL);
 	snprintf(path, sizeof(path), "%s/allowed_signers", dir);
 	snprintf(want, sizeof(want), "%s", "revoked");
 	{
@@ -194,11 +176,11 @@ test_ssh_keygen(void)
 	    "{ printf 'me '; cat k.pub; printf 'ec '; cat ec.pub; } > as",
 	    dir), 0);
 	snprintf(path, sizeof(path), "%s/as", dir);
-	T_OK((text = slurp(path, &len)) != NULL);
+	T_OK((text = t_slurp(path, &len)) != NULL);
 	T_EQ_INT(signers_parse(&s, "as", text, len, &e), 0);
 	free(text);
 	snprintf(path, sizeof(path), "%s/fp", dir);
-	T_OK((fp = slurp(path, &len)) != NULL);
+	T_OK((fp = t_slurp(path, &len)) != NULL);
 	if (s == NULL || fp == NULL)
 		goto out;
 	fp[strcspn(fp, "\n")] = '\0';
@@ -218,7 +200,7 @@ test_ssh_keygen(void)
 	T_CONTAINS(e.msg, "unsupported key type 'ecdsa-sha2-nistp256'");
 	/* The same key revoked. */
 	snprintf(path, sizeof(path), "%s/k.pub", dir);
-	T_OK((pub = slurp(path, &len)) != NULL);
+	T_OK((pub = t_slurp(path, &len)) != NULL);
 	T_EQ_INT(signers_add_revoked(s, "k.pub", pub, len, &e), 0);
 	free(pub);
 	T_EQ_INT(V("git.sig"), -1);
@@ -226,7 +208,7 @@ test_ssh_keygen(void)
 	T_CONTAINS(e.msg, fp);
 	/* Junk after the armor, truncation and corruption of the real one. */
 	snprintf(path, sizeof(path), "%s/git.sig", dir);
-	T_OK((sig = slurp(path, &len)) != NULL);
+	T_OK((sig = t_slurp(path, &len)) != NULL);
 	if (sig != NULL) {
 		struct buf b = BUF_INIT(MAX_ARMOR_SIZE * 2);
 
