@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
 	build-essential meson ninja-build pkg-config clang git
 	libgit2-dev libsodium-dev libcurl4-openssl-dev libyaml-dev libjansson-dev
+	libseccomp-dev
 	nix-bin nginx-light fcgiwrap openssh-client openssh-server
 	python3 strace jq procps ca-certificates time curl openssl
 )

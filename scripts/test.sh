@@ -7,12 +7,24 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh || exit 1
 
-# Nix runs offline here: no substituters, no sandbox (nix-bin, single-user).
-export NIX_CONFIG=$'experimental-features = nix-command flakes\nsandbox = false\nsubstituters =\nwarn-dirty = false'
+# Nix runs offline here, from a nix.conf of the suite's own: nothing in
+# /etc/nix helps or hurts.  One trivial build first: when Nix cannot build,
+# say why in one line, and every Nix test bails out at once with it.
+. scripts/lib/nixenv.sh
+nixenv_setup "$PWD/build-nix" || exit 1
+export NIXPULL_NIX_ENV=1
+NIXPULL_NIX_PREFLIGHT=$(nixenv_preflight)
+export NIXPULL_NIX_PREFLIGHT
+echo "test.sh: nix: $NIXPULL_NIX_PREFLIGHT"
 
 passed=0
 failed=0
 status=0
+
+# Every process the suite starts carries NIXPULL_SUITE_MARK; one still
+# running at the end fails the run.
+. scripts/lib/leftovers.sh
+suite_mark
 
 run_suite() {
 	local dir=$1
@@ -51,6 +63,11 @@ if ! CC=clang MESON_TEST_ARGS="--suite fuzz" \
     run_suite build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
     -Db_lundef=false -Dintegration=false; then
 	status=1
+fi
+
+if ! suite_leftovers; then
+	status=1
+	failed=$((failed + 1))
 fi
 
 [ $status -eq 0 ] || [ $failed -gt 0 ] || failed=1

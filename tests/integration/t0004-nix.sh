@@ -7,20 +7,31 @@ nix_offline_env
 
 top='config.system.build.toplevel'
 
-test_expect_success 'nix_offline_env keeps an existing NIX_CONFIG' '
+test_expect_success 'nix_offline_env: a nix.conf of its own, nothing from /etc/nix' '
+	test "$NIXPULL_NIX_ENV" = 1 &&
+	test -z "${NIX_CONFIG:-}" &&
+	test -f "$NIX_CONF_DIR/nix.conf" &&
+	test "$NIX_USER_CONF_FILES" = "$NIX_CONF_DIR/nix.conf" &&
+	cp "$NIX_CONF_DIR/nix.conf" cfg &&
+	test_grep "^build-users-group =$" cfg &&
+	test_grep "^experimental-features = nix-command flakes$" cfg &&
+	test_grep "^substituters =$" cfg &&
+	test_grep "^sandbox = false$" cfg &&
+	nix show-config >shown &&
+	test_grep "^build-users-group = *$" shown &&
+	test_grep "^sandbox = false$" shown
+'
+
+test_expect_success 'the preflight names why Nix cannot build (nixbld missing)' '
 	(
-		NIX_CONFIG="sandbox = false" &&
-		nix_offline_env &&
-		test "$NIX_CONFIG" = "sandbox = false"
+		. "$NIXPULL_SRCDIR/scripts/lib/nixenv.sh" &&
+		mkdir broken &&
+		printf "build-users-group = nixpull-no-such-group\nexperimental-features = nix-command\nsubstituters =\n" >broken/nix.conf &&
+		export NIX_CONF_DIR=$TEST_DIR/broken NIX_USER_CONF_FILES=$TEST_DIR/broken/nix.conf &&
+		test_must_fail nixenv_preflight >why
 	) &&
-	(
-		unset NIX_CONFIG &&
-		nix_offline_env &&
-		printf "%s\n" "$NIX_CONFIG" >cfg &&
-		test_grep "^experimental-features = nix-command flakes$" cfg &&
-		test_grep "^substituters =$" cfg &&
-		test_grep "^sandbox = false$" cfg
-	)
+	test_grep "^nix cannot build: error: .*nixpull-no-such-group" why &&
+	test "$(wc -l <why)" -eq 1
 '
 
 test_expect_success_here 'a flake for two hosts in a bare repository' '

@@ -24,11 +24,16 @@ TESTLIB_DIR=$NIXPULL_SRCDIR/tests/lib
 test_count=0
 test_failures=0
 test_name=$(basename "$0" .sh)
-test_atexit_cmds=()
 
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nixpull-$test_name.XXXXXX")
 export TEST_DIR
 cd "$TEST_DIR" || exit 1
+
+# Every process this script starts carries the marker in its environment;
+# test_done fails the script when one of them is still running after the
+# cleanup (tests/lib/procmark.py finds them by the marker, never by name).
+NIXPULL_TEST_MARK=$TEST_DIR
+export NIXPULL_TEST_MARK
 
 # A predictable environment for git and the agent.
 export HOME=$TEST_DIR/home
@@ -42,14 +47,37 @@ git config --global protocol.file.allow always
 
 say() { printf '# %s\n' "$*"; }
 
-# Registers a command to run at exit (last registered runs first).
-test_atexit() { test_atexit_cmds=("$*" "${test_atexit_cmds[@]}"); }
+# Registers a command to run at exit (last registered runs first).  The
+# list is a file, so that a command registered inside a test body (a
+# subshell) runs too.
+test_atexit() { printf '%s\n' "$*" >>"$TEST_DIR/.atexit"; }
+
+test_run_atexit() {
+	local c
+	[ -f "$TEST_DIR/.atexit" ] || return 0
+	while IFS= read -r c; do
+		eval "$c" >/dev/null 2>&1 || true
+	done < <(tac "$TEST_DIR/.atexit")
+	rm -f "$TEST_DIR/.atexit"
+}
+
+# test_leftovers: waits (at most 5 s) for the processes this script started
+# to end; prints and kills those still running and fails if there were any.
+test_leftovers() {
+	local i=0
+	while [ $i -lt 100 ]; do
+		python3 "$TESTLIB_DIR/procmark.py" NIXPULL_TEST_MARK "$TEST_DIR" \
+		    >/dev/null && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	python3 "$TESTLIB_DIR/procmark.py" NIXPULL_TEST_MARK "$TEST_DIR" --kill
+	return 1
+}
 
 test_cleanup() {
-	local c
-	for c in "${test_atexit_cmds[@]}"; do
-		eval "$c" >/dev/null 2>&1 || true
-	done
+	test_run_atexit
+	test_leftovers >/dev/null 2>&1
 	if [ -z "${TEST_KEEP:-}" ]; then
 		rm -rf "$TEST_DIR"
 	else
@@ -182,6 +210,16 @@ PY
 }
 
 test_done() {
+	local left
+	test_run_atexit
+	test_count=$((test_count + 1))
+	if left=$(test_leftovers); then
+		echo "ok $test_count - every process the script started has ended"
+	else
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - every process the script started has ended"
+		printf '%s\n' "$left" | sed 's/^/#   left running (killed): /'
+	fi
 	echo "1..$test_count"
 	if [ "$test_failures" -ne 0 ]; then
 		echo "# failed $test_failures of $test_count"

@@ -2,8 +2,11 @@
 # with /bin/sh, shaped like NixOS and nix-darwin systems.
 #
 #   nix_offline_env
-#	exports NIX_CONFIG for an offline Nix (nix-command flakes, no
-#	sandbox, no substituters, warn-dirty false) unless already set.
+#	a hermetic offline Nix (scripts/lib/nixenv.sh): keeps the one the
+#	test command set up (NIXPULL_NIX_ENV=1), else writes its own nix.conf
+#	under $TEST_DIR.  Then Nix must build: the test command's preflight
+#	result (NIXPULL_NIX_PREFLIGHT) is reused, else one is run here; when
+#	Nix cannot build, the script bails out at once with the reason.
 #   nixflake_write DIR HOSTS [VARIANT]
 #	writes DIR/flake.nix; HOSTS is one name or several separated by
 #	spaces.  For each HOST:
@@ -43,11 +46,18 @@
 #	systemctl) first on PATH and exports NIXPULL_TEST_ROOT=$TEST_DIR/root
 #	(unless set), creating it; see tests/lib/bin/standin-lib.sh
 
+. "$NIXPULL_SRCDIR/scripts/lib/nixenv.sh"
+
 nix_offline_env() {
-	if [ -z "${NIX_CONFIG:-}" ]; then
-		NIX_CONFIG=$'experimental-features = nix-command flakes\nsandbox = false\nsubstituters =\nwarn-dirty = false'
-		export NIX_CONFIG
+	if [ "${NIXPULL_NIX_ENV:-}" != 1 ]; then
+		nixenv_setup "$TEST_DIR/nix-conf" || bail "cannot write a nix.conf"
+		export NIXPULL_NIX_ENV=1
 	fi
+	if [ -z "${NIXPULL_NIX_PREFLIGHT:-}" ]; then
+		NIXPULL_NIX_PREFLIGHT=$(nixenv_preflight)
+		export NIXPULL_NIX_PREFLIGHT
+	fi
+	[ "$NIXPULL_NIX_PREFLIGHT" = ok ] || bail "$NIXPULL_NIX_PREFLIGHT"
 }
 
 # Nix string literal contents: \ " and $ escaped.

@@ -1,0 +1,28 @@
+# The test command's check that nothing the suite started outlives it
+# (sourced by scripts/test.sh).
+#
+#   suite_mark
+#	exports NIXPULL_SUITE_MARK, a marker every process the suite starts
+#	inherits in its environment
+#   suite_leftovers
+#	waits (at most 5 s) for the marked processes to end; prints those still
+#	running, kills them and returns 1 if there were any
+
+suite_mark() {
+	NIXPULL_SUITE_MARK=suite-$$-$RANDOM-$(date +%s%N)
+	export NIXPULL_SUITE_MARK
+}
+
+suite_leftovers() {
+	local i=0 procmark left
+	procmark=$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/procmark.py
+	while [ $i -lt 100 ]; do
+		python3 "$procmark" NIXPULL_SUITE_MARK "$NIXPULL_SUITE_MARK" \
+		    >/dev/null && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	left=$(python3 "$procmark" NIXPULL_SUITE_MARK "$NIXPULL_SUITE_MARK" --kill)
+	printf '%s\n' "$left" | sed 's/^/left running by the suite (killed): /'
+	return 1
+}
