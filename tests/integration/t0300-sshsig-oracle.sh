@@ -2,7 +2,7 @@
 # Our SSH signature verifier against ssh-keygen -Y verify (the oracle): on
 # every vector in tests/corpus/sshsig and on signatures made in this run,
 # both must give the same verdict, except in the cases where nixpull is
-# documented to be stricter (common/sshsig.c, common/allowed_signers.h);
+# documented to be stricter (common/trust/sshsig.c, common/trust/allowed_signers.h);
 # there ssh-keygen accepts and we must refuse.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 

@@ -6,7 +6,7 @@
 # namespaces, key types and validity windows.
 #
 # Our verdict equals git's except where we are deliberately stricter
-# (common/gitsig.h, common/sshsig.h, common/allowed_signers.h); there git
+# (common/trust/gitsig.h, common/trust/sshsig.h, common/trust/allowed_signers.h); there git
 # accepts and we reject:
 #  - RSA and ECDSA keys: only ssh-ed25519 and sk-ssh-ed25519 are accepted;
 #  - validity windows are checked against the current time, not against the
