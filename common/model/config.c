@@ -283,6 +283,7 @@ config_defaults(struct config *cfg)
 	cfg->activate.profile = xstrdup("/nix/var/nix/profiles/system");
 	cfg->activate.timeout_ms = 1 * HOUR;
 	cfg->report.timeout_ms = 30 * SEC;
+	cfg->privsep.user = xstrdup("nixpull");
 }
 
 void

@@ -86,6 +86,10 @@ struct config {
 		char		*prometheus_textfile;
 		uint64_t	 timeout_ms;	/* default 30s */
 	} report;
+
+	struct {
+		char		*user;	/* the fetcher's user; default "nixpull" */
+	} privsep;
 };
 
 /*

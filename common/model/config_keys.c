@@ -93,6 +93,8 @@ const struct key config_keys[] = {
 	  F(report.prometheus_textfile), KF_NULLABLE, 0, 0, NULL },
 	{ "report", "timeout", K_DURATION, F(report.timeout_ms), KF_NONZERO, 0,
 	  0, NULL },
+	SECTION("privsep"),
+	{ "privsep", "user", K_STR, F(privsep.user), 0, 0, 0, NULL },
 };
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == CONFIG_NKEYS,
     "CONFIG_NKEYS is the number of entries in config_keys");

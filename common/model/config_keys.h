@@ -28,7 +28,7 @@ struct key {
 	const char *const *names;	/* K_ENUM, indexed by value */
 };
 
-#define CONFIG_NKEYS	45	/* entries in config_keys[], sections included */
+#define CONFIG_NKEYS	47	/* entries in config_keys[], sections included */
 
 extern const struct key config_keys[];
 
