@@ -14,15 +14,10 @@ suite_mark() {
 }
 
 suite_leftovers() {
-	local i=0 procmark left
+	local procmark left
 	procmark=$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/procmark.py
-	while [ $i -lt 100 ]; do
-		python3 "$procmark" NIXPULL_SUITE_MARK "$NIXPULL_SUITE_MARK" \
-		    >/dev/null && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	left=$(python3 "$procmark" NIXPULL_SUITE_MARK "$NIXPULL_SUITE_MARK" --kill)
+	left=$(python3 "$procmark" NIXPULL_SUITE_MARK "$NIXPULL_SUITE_MARK" \
+	    --kill) && return 0
 	printf '%s\n' "$left" | sed 's/^/left running by the suite (killed): /'
 	return 1
 }

@@ -3,16 +3,18 @@
 
     procmark.py VAR VALUE [--kill]
 
-Prints "PID COMMAND" for every process whose environment (as it was at its
-exec, /proc/PID/environ) holds VAR=VALUE, except this one and its ancestors;
-with --kill, sends each SIGKILL after printing it.  Exits 0 when none was
-found, 1 when some were.  The test library marks every process a test
+Waits up to 5 seconds (rescanning every 50 ms) for every process whose
+environment (as it was at its exec, /proc/PID/environ) holds VAR=VALUE,
+except this one and its ancestors, to end.  Exits 0 when none is left;
+otherwise prints "PID COMMAND" for each one still running, with --kill
+sends each SIGKILL after printing it, and exits 1.  The test library marks every process a test
 script starts (NIXPULL_TEST_MARK) and the test command every process of the
 suite (NIXPULL_SUITE_MARK), so that a process that outlives its test is
 found by what started it, never by its name.
 """
 import os
 import signal
+import time
 import sys
 
 
@@ -53,8 +55,14 @@ def marked(var, value):
 def main():
     if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["--kill"]):
         sys.exit("usage: procmark.py VAR VALUE [--kill]")
+    deadline = time.monotonic() + 5
+    while True:
+        left = list(marked(sys.argv[1], sys.argv[2]))
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     found = 0
-    for pid, cmd in marked(sys.argv[1], sys.argv[2]):
+    for pid, cmd in left:
         found += 1
         print("%d %s" % (pid, cmd[:200]))
         if sys.argv[3:]:
