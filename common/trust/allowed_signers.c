@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "fsutil.h"
-#include "sshsig.h"
+#include "sshkey.h"
 
 struct signer {
 	char		*principals;	/* the field, unquoted */

@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "sshkey.h"
 
 struct signers;	/* parsed allowed_signers + revoked keys */
 
@@ -55,5 +56,12 @@ void	 signers_free(struct signers *s);	/* NULL ok */
 
 /* Number of usable (ed25519 / sk-ed25519) entries, for diagnostics. */
 size_t	 signers_count(const struct signers *s);
+
+/*
+ * Decides whether the signing key k may sign for namespace ns at time now:
+ * fills info->status and info->principals; returns 0 when trusted.
+ */
+int	 signers_check(const struct signers *s, const struct sshsig_key *k,
+	    const char *ns, time_t now, struct sig_info *info, struct err *e);
 
 #endif

@@ -32,6 +32,7 @@
 
 #include "buf.h"
 #include "caps.h"
+#include "sshkey.h"
 #include "sshsig.h"
 
 #define SSHSIG_MAGIC		"SSHSIG"
@@ -42,79 +43,7 @@
 #define KT_ED25519		"ssh-ed25519"
 #define KT_SK_ED25519		"sk-ssh-ed25519@openssh.com"
 #define SK_USER_PRESENCE	0x01
-#define ED25519_PK_LEN		32
 #define ED25519_SIG_LEN		64
-
-/* A bounds-checked reader over a byte string (OpenSSH's sshbuf, read-only). */
-struct reader {
-	const unsigned char	*p;
-	size_t			 len;
-};
-
-static int
-rd_bytes(struct reader *r, size_t n, const unsigned char **out)
-{
-	if (r->len < n)
-		return -1;
-	*out = r->p;
-	r->p += n;
-	r->len -= n;
-	return 0;
-}
-
-static int
-rd_u8(struct reader *r, uint8_t *v)
-{
-	const unsigned char *p;
-
-	if (rd_bytes(r, 1, &p) != 0)
-		return -1;
-	*v = p[0];
-	return 0;
-}
-
-static int
-rd_u32(struct reader *r, uint32_t *v)
-{
-	const unsigned char *p;
-
-	if (rd_bytes(r, 4, &p) != 0)
-		return -1;
-	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-	return 0;
-}
-
-static int
-rd_string(struct reader *r, const unsigned char **s, size_t *len)
-{
-	uint32_t n;
-
-	if (rd_u32(r, &n) != 0 || n > r->len)
-		return -1;
-	*len = n;
-	return rd_bytes(r, n, s);
-}
-
-static int
-str_eq(const unsigned char *s, size_t len, const char *lit)
-{
-	return len == strlen(lit) && memcmp(s, lit, len) == 0;
-}
-
-/* A printable copy of an untrusted name for messages. */
-static void
-str_printable(char *out, size_t outsz, const unsigned char *s, size_t len)
-{
-	size_t i;
-
-	if (outsz == 0)
-		return;
-	for (i = 0; i < len && i < outsz - 1; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\'') ?
-		    (char)s[i] : '?';
-	out[i] = '\0';
-}
 
 static void
 put_u32(unsigned char *p, uint32_t v)
@@ -123,145 +52,6 @@ put_u32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
-}
-
-static const char *const known_types[] = {
-	"ssh-ed25519", "sk-ssh-ed25519@openssh.com", "ssh-rsa", "ssh-dss",
-	"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-	"sk-ecdsa-sha2-nistp256@openssh.com", "ssh-xmss@openssh.com",
-	"ssh-ed25519-cert-v01@openssh.com",
-	"sk-ssh-ed25519-cert-v01@openssh.com",
-	"ssh-rsa-cert-v01@openssh.com", "ssh-dss-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp521-cert-v01@openssh.com",
-	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	"ssh-xmss-cert-v01@openssh.com",
-};
-
-int
-sshsig_keytype_known(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(known_types) / sizeof(known_types[0]); i++)
-		if (strcmp(name, known_types[i]) == 0)
-			return 1;
-	return 0;
-}
-
-int
-sshsig_key_parse(struct sshsig_key *k, const unsigned char *blob, size_t len,
-    struct err *e)
-{
-	struct reader r = { blob, len };
-	const unsigned char *type, *pk;
-	size_t type_len, pk_len;
-
-	memset(k, 0, sizeof(*k));
-	k->blob = blob;
-	k->blob_len = len;
-	if (rd_string(&r, &type, &type_len) != 0)
-		return err_set(e, "truncated public key");
-	str_printable(k->type_name, sizeof(k->type_name), type, type_len);
-	if (str_eq(type, type_len, KT_ED25519))
-		k->type = SSHSIG_KEY_ED25519;
-	else if (str_eq(type, type_len, KT_SK_ED25519))
-		k->type = SSHSIG_KEY_SK_ED25519;
-	else
-		return 0;	/* SSHSIG_KEY_OTHER: the caller refuses it */
-	if (rd_string(&r, &pk, &pk_len) != 0)
-		return err_set(e, "truncated %s public key", k->type_name);
-	if (pk_len != ED25519_PK_LEN)
-		return err_set(e, "%s public key of %zu bytes instead of %d",
-		    k->type_name, pk_len, ED25519_PK_LEN);
-	memcpy(k->pk, pk, ED25519_PK_LEN);
-	if (k->type == SSHSIG_KEY_SK_ED25519 &&
-	    rd_string(&r, &k->app, &k->app_len) != 0)
-		return err_set(e, "truncated %s application", k->type_name);
-	if (r.len != 0)
-		return err_set(e, "%zu trailing bytes after %s public key",
-		    r.len, k->type_name);
-	return 0;
-}
-
-void
-sshsig_fingerprint(const unsigned char *blob, size_t len, char *out,
-    size_t outsz)
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
-
-	crypto_hash_sha256(h, blob, len);
-	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-	snprintf(out, outsz, "SHA256:%s", b64);
-}
-
-/* Iterative glob with '*' and '?' (OpenSSH match_pattern), no recursion. */
-static int
-match_glob(const char *s, const char *p, size_t plen)
-{
-	size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
-	size_t slen = strlen(s);
-
-	while (si < slen) {
-		if (pi < plen && (p[pi] == '?' || p[pi] == s[si])) {
-			si++;
-			pi++;
-		} else if (pi < plen && p[pi] == '*') {
-			star_p = pi++;
-			star_s = si;
-		} else if (star_p != (size_t)-1) {
-			pi = star_p + 1;
-			si = ++star_s;
-		} else
-			return 0;
-	}
-	while (pi < plen && p[pi] == '*')
-		pi++;
-	return pi == plen;
-}
-
-int
-sshsig_match_list(const char *s, const char *list)
-{
-	const char *p = list, *end;
-	int negated, positive = 0;
-
-	while (*p != '\0') {
-		negated = *p == '!';
-		if (negated)
-			p++;
-		if ((end = strchr(p, ',')) == NULL)
-			end = p + strlen(p);
-		if (match_glob(s, p, (size_t)(end - p))) {
-			if (negated)
-				return -1;
-			positive = 1;
-		}
-		p = *end == ',' ? end + 1 : end;
-	}
-	return positive;
-}
-
-const char *
-sig_status_name(enum sig_status st)
-{
-	switch (st) {
-	case SIG_GOOD:			return "good";
-	case SIG_MALFORMED:		return "malformed";
-	case SIG_BAD_SIGNATURE:		return "bad-signature";
-	case SIG_UNKNOWN_KEY:		return "unknown-key";
-	case SIG_REVOKED:		return "revoked";
-	case SIG_EXPIRED:		return "expired";
-	case SIG_NOT_YET_VALID:		return "not-yet-valid";
-	case SIG_WRONG_NAMESPACE:	return "wrong-namespace";
-	case SIG_UNSUPPORTED_KEY:	return "unsupported-key";
-	case SIG_CERT_ONLY:		return "cert-only";
-	}
-	return "unknown";
 }
 
 static const unsigned char *
@@ -329,23 +119,23 @@ static int
 sshsig_blob_parse(struct sshsig_blob *b, const unsigned char *blob,
     size_t len, struct err *e)
 {
-	struct reader r = { blob, len };
+	struct sshrd r = { blob, len };
 	const unsigned char *magic;
 	uint32_t version;
 
-	if (rd_bytes(&r, SSHSIG_MAGIC_LEN, &magic) != 0 ||
+	if (sshrd_bytes(&r, SSHSIG_MAGIC_LEN, &magic) != 0 ||
 	    memcmp(magic, SSHSIG_MAGIC, SSHSIG_MAGIC_LEN) != 0)
 		return err_set(e, "signature lacks the 'SSHSIG' magic");
-	if (rd_u32(&r, &version) != 0)
+	if (sshrd_u32(&r, &version) != 0)
 		return err_set(e, "truncated signature");
 	if (version != SSHSIG_VERSION)
 		return err_set(e, "unsupported signature version %lu",
 		    (unsigned long)version);
-	if (rd_string(&r, &b->key, &b->key_len) != 0 ||
-	    rd_string(&r, &b->ns, &b->ns_len) != 0 ||
-	    rd_string(&r, &b->reserved, &b->reserved_len) != 0 ||
-	    rd_string(&r, &b->hashalg, &b->hashalg_len) != 0 ||
-	    rd_string(&r, &b->sig, &b->sig_len) != 0)
+	if (sshrd_string(&r, &b->key, &b->key_len) != 0 ||
+	    sshrd_string(&r, &b->ns, &b->ns_len) != 0 ||
+	    sshrd_string(&r, &b->reserved, &b->reserved_len) != 0 ||
+	    sshrd_string(&r, &b->hashalg, &b->hashalg_len) != 0 ||
+	    sshrd_string(&r, &b->sig, &b->sig_len) != 0)
 		return err_set(e, "truncated signature");
 	if (r.len != 0)
 		return err_set(e, "%zu trailing bytes after signature", r.len);
@@ -363,26 +153,26 @@ static int
 sshsig_inner_parse(struct sshsig_inner *in, const struct sshsig_key *k,
     const unsigned char *sig, size_t len, struct err *e)
 {
-	struct reader r = { sig, len };
+	struct sshrd r = { sig, len };
 	const unsigned char *type;
 	size_t type_len, slen;
 	char tname[48];
 
-	if (rd_string(&r, &type, &type_len) != 0)
+	if (sshrd_string(&r, &type, &type_len) != 0)
 		return err_set(e, "truncated signature");
-	if (!str_eq(type, type_len, k->type == SSHSIG_KEY_ED25519 ?
+	if (!sshrd_str_eq(type, type_len, k->type == SSHSIG_KEY_ED25519 ?
 	    KT_ED25519 : KT_SK_ED25519)) {
-		str_printable(tname, sizeof(tname), type, type_len);
+		sshrd_printable(tname, sizeof(tname), type, type_len);
 		return err_set(e, "signature type '%s' does not match key "
 		    "type '%s'", tname, k->type_name);
 	}
-	if (rd_string(&r, &in->sig, &slen) != 0)
+	if (sshrd_string(&r, &in->sig, &slen) != 0)
 		return err_set(e, "truncated signature");
 	if (slen != ED25519_SIG_LEN)
 		return err_set(e, "ed25519 signature of %zu bytes instead "
 		    "of %d", slen, ED25519_SIG_LEN);
 	if (k->type == SSHSIG_KEY_SK_ED25519 &&
-	    (rd_u8(&r, &in->flags) != 0 || rd_u32(&r, &in->counter) != 0))
+	    (sshrd_u8(&r, &in->flags) != 0 || sshrd_u32(&r, &in->counter) != 0))
 		return err_set(e, "truncated signature");
 	if (r.len != 0)
 		return err_set(e, "%zu trailing bytes after signature", r.len);
@@ -399,7 +189,7 @@ sshsig_check(const struct sshsig_blob *b, const struct sshsig_key *k,
 	size_t hlen, mlen;
 	int r;
 
-	if (str_eq(b->hashalg, b->hashalg_len, "sha256")) {
+	if (sshrd_str_eq(b->hashalg, b->hashalg_len, "sha256")) {
 		hlen = crypto_hash_sha256_BYTES;
 		crypto_hash_sha256(h, payload, payload_len);
 	} else {
@@ -459,15 +249,15 @@ sshsig_verify_blob(const unsigned char *blob, size_t blob_len,
 		    KT_ED25519 " and " KT_SK_ED25519 ")", k->type_name);
 	}
 	memcpy(info->key, k->pk, sizeof(info->key));
-	if (!str_eq(b.hashalg, b.hashalg_len, "sha256") &&
-	    !str_eq(b.hashalg, b.hashalg_len, "sha512")) {
-		str_printable(got, sizeof(got), b.hashalg, b.hashalg_len);
+	if (!sshrd_str_eq(b.hashalg, b.hashalg_len, "sha256") &&
+	    !sshrd_str_eq(b.hashalg, b.hashalg_len, "sha512")) {
+		sshrd_printable(got, sizeof(got), b.hashalg, b.hashalg_len);
 		return err_set(e, "unsupported hash algorithm '%s'", got);
 	}
 	if (b.reserved_len != 0)
 		return err_set(e, "signature has a non-empty reserved field");
-	if (!str_eq(b.ns, b.ns_len, ns)) {
-		str_printable(got, sizeof(got), b.ns, b.ns_len);
+	if (!sshrd_str_eq(b.ns, b.ns_len, ns)) {
+		sshrd_printable(got, sizeof(got), b.ns, b.ns_len);
 		info->status = SIG_WRONG_NAMESPACE;
 		return err_set(e, "signature is for namespace '%s', not '%s'",
 		    got, ns);
