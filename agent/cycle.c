@@ -150,7 +150,7 @@ system_revision(const struct agent *a)
 
 /* The tip moved: the attempt starts, and the status says so. */
 static void
-fetch_starts(void *arg)
+fetch_starts(void *arg, const char *tip)
 {
 	struct cycle *c = arg;
 
@@ -166,7 +166,11 @@ do_poll(struct cycle *c)
 	struct poll_result pr;
 	char *rev;
 
-	if (poll_run_hook(c->cfg, fetch_starts, c, &pr, &c->err) == -1) {
+	char last[GITX_OID_HEX];
+
+	poll_last(c->cfg, last);
+	if (poll_run_hook(c->cfg, NULL, last, fetch_starts, c, &pr,
+	    &c->err) == -1) {
 		if (!c->fetching)
 			attempt_begin(a, NULL);
 		attempt_duration(a, PHASE_POLL, pr.poll_ms);

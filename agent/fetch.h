@@ -39,10 +39,16 @@ struct poll_result {
  */
 int	poll_run(const struct config *cfg, struct poll_result *r,
 	    struct err *e);
-/* The same, calling before_fetch(arg) when the tip changed, just before
- * the fetch starts: the cycle reports the "fetching" state there. */
-int	poll_run_hook(const struct config *cfg, void (*before_fetch)(void *),
+/* The same, with the files read ahead (pre, or NULL), the last tip handled
+ * (last, "" if none; poll_run reads it from the state directory), calling
+ * before_fetch(arg, tip) when the tip changed, just before the fetch
+ * starts: the cycle reports the "fetching" state there. */
+int	poll_run_hook(const struct config *cfg, const struct gitx_preload *pre,
+	    const char *last, void (*before_fetch)(void *, const char *),
 	    void *arg, struct poll_result *r, struct err *e);
+/* cfg's repo.* as the remote gitx_* take, with pre (or NULL). */
+void	poll_remote(const struct config *cfg, const struct gitx_preload *pre,
+	    struct gitx_remote *rm);
 
 /*
  * Records tip as handled (atomically), once the cycle has acted on it

@@ -79,26 +79,49 @@ poll_record(const struct config *cfg, const char *tip, struct err *e)
 	return r;
 }
 
-int
-poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
+void
+poll_remote(const struct config *cfg, const struct gitx_preload *pre,
+    struct gitx_remote *rm)
 {
-	return poll_run_hook(cfg, NULL, NULL, r, e);
+	memset(rm, 0, sizeof(*rm));
+	rm->url = cfg->repo.url;
+	rm->ref = cfg->repo.ref;
+	rm->ssh_key = cfg->repo.ssh_key;
+	rm->token_file = cfg->repo.token_file;
+	rm->ca_file = cfg->repo.ca_file;
+	rm->known_hosts = cfg->repo.known_hosts;
+	rm->max_fetch_size = cfg->repo.max_fetch_size;
+	rm->connect_timeout_ms = cfg->repo.connect_timeout_ms;
+	rm->timeout_ms = cfg->repo.timeout_ms;
+	rm->pre = pre;
 }
 
 int
-poll_run_hook(const struct config *cfg, void (*before_fetch)(void *),
+poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
+{
+	char last[GITX_OID_HEX];
+
+	poll_last(cfg, last);
+	return poll_run_hook(cfg, NULL, last, NULL, NULL, r, e);
+}
+
+int
+poll_run_hook(const struct config *cfg, const struct gitx_preload *pre,
+    const char *last, void (*before_fetch)(void *, const char *),
     void *arg, struct poll_result *r, struct err *e)
 {
 	struct gitx_stats ls, fe;
+	struct gitx_remote rm;
 	char *mirror = NULL, fetched[GITX_OID_HEX];
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	memset(&fe, 0, sizeof(fe));
-	if (gitx_init(cfg, e) == -1)
+	poll_remote(cfg, pre, &rm);
+	if (gitx_init(&rm, e) == -1)
 		return -1;
-	poll_last(cfg, r->last);
-	rc = gitx_ls_tip(cfg, r->tip, &ls, e);
+	snprintf(r->last, sizeof(r->last), "%s", last ? last : "");
+	rc = gitx_ls_tip(&rm, r->tip, &ls, e);
 	r->poll_ms = ls.duration_ms;
 	r->bytes_received = ls.bytes_received;
 	r->timed_out = ls.timed_out;
@@ -106,13 +129,11 @@ poll_run_hook(const struct config *cfg, void (*before_fetch)(void *),
 	if (rc == -1 || strcmp(r->tip, r->last) == 0)
 		goto out;
 	rc = -1;
-	if (fs_mkdir_p(cfg->state_dir, 0700, e) == -1)
-		goto out;
 	mirror = poll_mirror_path(cfg);
 	if (before_fetch)
-		before_fetch(arg);
-	rc = gitx_fetch(cfg, mirror, fetched, &fe, e);
-	r->fetch_ms = fe.duration_ms;
+		before_fetch(arg, r->tip);
+	rc = gitx_fetch(&rm, mirror, fetched, &fe, e);
+	r->fetch_ms = fe.duration_ms ? fe.duration_ms : 1;
 	r->bytes_received += fe.bytes_received;
 	r->timed_out = fe.timed_out;
 	r->too_big = fe.too_big;

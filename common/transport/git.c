@@ -35,7 +35,7 @@
 
 /* One poll or fetch in flight. */
 struct op {
-	const struct config *cfg;
+	const struct gitx_remote *rm;
 	const char	*phase;		/* "poll of", "fetch from" */
 	struct gitx_stats *st;
 	uint64_t	 start;		/* monotonic ms */
@@ -118,26 +118,108 @@ gitx_full_ref(const char *ref)
 	return xasprintf("refs/heads/%s", ref);
 }
 
+/* Preloaded files */
+
+/* The known_hosts files to consult: repo.known_hosts, or two defaults. */
+static size_t
+known_files(const struct gitx_remote *rm, const char *files[2])
+{
+	if (rm->known_hosts != NULL) {
+		files[0] = rm->known_hosts;
+		return 1;
+	}
+	files[0] = DEFAULT_KNOWN_HOSTS;
+	files[1] = ROOT_KNOWN_HOSTS;
+	return 2;
+}
+
+int
+gitx_preload(const struct gitx_remote *rm, struct gitx_preload *pre,
+    struct err *e)
+{
+	const char *files[2];
+	struct err ignored;
+	char *pub = NULL, host[256];
+	size_t i, n;
+	int port;
+
+	memset(pre, 0, sizeof(*pre));
+	if (rm->ssh_key != NULL) {
+		if (secret_read(&pre->ssh_key, "repo.ssh_key", rm->ssh_key,
+		    MAX_SSH_KEY_SIZE, "", e) == -1)
+			goto fail;
+		pub = xasprintf("%s.pub", rm->ssh_key);
+		buf_init(&pre->ssh_pub, MAX_SSH_KEY_SIZE);
+		if (access(pub, R_OK) == 0 && fs_read_file(pub,
+		    MAX_SSH_KEY_SIZE, &pre->ssh_pub, e) == -1)
+			goto fail;
+		free(pub);
+		pub = NULL;
+	}
+	if (rm->token_file != NULL && url_is_http(rm->url) &&
+	    secret_read(&pre->token, "token file", rm->token_file,
+	    MAX_TOKEN_SIZE, "\r\n", e) == -1)
+		goto fail;
+	n = known_files(rm, files);
+	for (i = 0; i < n; i++) {
+		buf_init(&pre->known[pre->nknown], MAX_KNOWN_HOSTS_SIZE);
+		if (fs_read_file(files[i], MAX_KNOWN_HOSTS_SIZE,
+		    &pre->known[pre->nknown], rm->known_hosts ? e :
+		    &ignored) == -1) {
+			buf_release(&pre->known[pre->nknown]);
+			if (rm->known_hosts != NULL && url_ssh_host(rm->url,
+			    host, sizeof(host), &port))
+				goto fail;
+			continue;
+		}
+		pre->known_name[pre->nknown++] = files[i];
+	}
+	pre->loaded = true;
+	return 0;
+ fail:
+	free(pub);
+	gitx_preload_release(pre);
+	return -1;
+}
+
+void
+gitx_preload_release(struct gitx_preload *pre)
+{
+	size_t i;
+
+	secret_release(&pre->ssh_key);
+	secret_release(&pre->token);
+	buf_release(&pre->ssh_pub);
+	for (i = 0; i < pre->nknown; i++)
+		buf_release(&pre->known[i]);
+	memset(pre, 0, sizeof(*pre));
+}
+
 /* Callbacks */
 
 static int
 check_hostkey(struct op *op, const char *host, const git_cert_hostkey *hk)
 {
-	const char *files[2] = { DEFAULT_KNOWN_HOSTS, ROOT_KNOWN_HOSTS };
+	const char *files[2];
+	const struct gitx_preload *pre = op->rm->pre;
 	struct err e;
-	size_t i, nfiles = 2;
+	size_t i, nfiles = known_files(op->rm, files);
 	int r, known = 0;
 
-	if (op->cfg->repo.known_hosts != NULL) {
-		files[0] = op->cfg->repo.known_hosts;
-		nfiles = 1;
-	}
 	op->hostkey_bad = true;
 	if (!(hk->type & GIT_CERT_SSH_RAW))
 		return err_set(&op->hostkey, "no raw host key from libssh2");
 	for (i = 0; i < nfiles; i++) {
-		r = known_hosts_check(files[i], host, op->port,
-		    (const unsigned char *)hk->hostkey, hk->hostkey_len, &e);
+		if (pre != NULL && pre->loaded)
+			r = i < pre->nknown ? known_hosts_check_mem(
+			    pre->known_name[i], buf_str(&pre->known[i]),
+			    pre->known[i].len, host, op->port,
+			    (const unsigned char *)hk->hostkey,
+			    hk->hostkey_len, &e) : 0;
+		else
+			r = known_hosts_check(files[i], host, op->port,
+			    (const unsigned char *)hk->hostkey,
+			    hk->hostkey_len, &e);
 		if (r == -1) {
 			op->hostkey = e;
 			return err_prefix(&op->hostkey, "refusing");
@@ -170,7 +252,7 @@ cb_credentials(git_credential **out, const char *url, const char *user,
     unsigned int allowed, void *payload)
 {
 	struct op *op = payload;
-	const char *key = op->cfg->repo.ssh_key;
+	const char *key = op->rm->ssh_key;
 	char *pub;
 	int r;
 
@@ -179,7 +261,12 @@ cb_credentials(git_credential **out, const char *url, const char *user,
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, user);
 	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && key != NULL &&
-	    op->ssh_tries++ == 0) {
+	    op->ssh_tries++ == 0 && op->rm->pre && op->rm->pre->loaded)
+		return git_credential_ssh_key_memory_new(out, user,
+		    op->rm->pre->ssh_pub.len ? buf_str(&op->rm->pre->ssh_pub) :
+		    NULL, op->rm->pre->ssh_key.data, NULL);
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && key != NULL &&
+	    op->ssh_tries == 1) {
 		pub = xasprintf("%s.pub", key);
 		r = git_credential_ssh_key_new(out, user,
 		    access(pub, R_OK) == 0 ? pub : NULL, key, NULL);
@@ -224,15 +311,19 @@ op_callbacks(struct op *op, git_remote_callbacks *cb)
 static int
 op_token(struct op *op, struct err *e)
 {
-	const char *path = op->cfg->repo.token_file;
+	const char *path = op->rm->token_file;
 	char b64[((MAX_TOKEN_SIZE + 2) / 3) * 4 + 1];
 	struct secret tok;
 	int r = -1;
 
-	if (path == NULL || !url_is_http(op->cfg->repo.url))
+	if (path == NULL || !url_is_http(op->rm->url))
 		return 0;
-	if (secret_read(&tok, "token file", path, MAX_TOKEN_SIZE, "\r\n",
-	    e) == -1)
+	if (op->rm->pre != NULL && op->rm->pre->loaded) {
+		memset(&tok, 0, sizeof(tok));
+		tok.data = op->rm->pre->token.data;
+		tok.len = op->rm->pre->token.len;
+	} else if (secret_read(&tok, "token file", path, MAX_TOKEN_SIZE,
+	    "\r\n", e) == -1)
 		return -1;
 	if (tok.len == 0 || strchr(tok.data, '\n') != NULL) {
 		err_set(e, "token file '%s' must hold one non-empty line", path);
@@ -247,30 +338,31 @@ op_token(struct op *op, struct err *e)
 		    tok.data);
 	r = 0;
  out:
-	secret_release(&tok);
+	if (op->rm->pre == NULL || !op->rm->pre->loaded)
+		secret_release(&tok);
 	sodium_memzero(b64, sizeof(b64));
 	return r;
 }
 
 static int
-op_begin(struct op *op, const struct config *cfg, const char *phase,
+op_begin(struct op *op, const struct gitx_remote *rm, const char *phase,
     struct gitx_stats *st, struct err *e)
 {
 	char host[256];
 
 	memset(op, 0, sizeof(*op));
 	memset(st, 0, sizeof(*st));
-	op->cfg = cfg;
+	op->rm = rm;
 	op->phase = phase;
 	op->st = st;
 	op->start = time_monotonic_ms();
-	op->lim.deadline = cfg->repo.timeout_ms ? op->start +
-	    cfg->repo.timeout_ms : UINT64_MAX;
-	op->lim.connect_timeout_ms = cfg->repo.connect_timeout_ms;
-	op->lim.max_bytes = cfg->repo.max_fetch_size;
-	if (cfg->repo.url == NULL)
+	op->lim.deadline = rm->timeout_ms ? op->start +
+	    rm->timeout_ms : UINT64_MAX;
+	op->lim.connect_timeout_ms = rm->connect_timeout_ms;
+	op->lim.max_bytes = rm->max_fetch_size;
+	if (rm->url == NULL)
 		return err_set(e, "repo.url is not set");
-	op->lim.ssh = url_ssh_host(cfg->repo.url, host, sizeof(host),
+	op->lim.ssh = url_ssh_host(rm->url, host, sizeof(host),
 	    &op->port);
 	if (op_token(op, e) == -1)
 		return -1;
@@ -300,24 +392,24 @@ static int
 op_error(struct op *op, struct err *e)
 {
 	const git_error *ge = git_error_last();
-	const char *url = op->cfg->repo.url;
+	const char *url = op->rm->url;
 	char lim[32];
 
 	if (gitstream_watchdog_fired())
 		op->lim.timed_out = true;
 	if (op->lim.too_big) {
-		size_format(op->cfg->repo.max_fetch_size, lim, sizeof(lim));
+		size_format(op->rm->max_fetch_size, lim, sizeof(lim));
 		return err_set(e, "%s '%s' stopped: more than %s received "
 		    "(repo.max_fetch_size)", op->phase, url, lim);
 	}
 	if (op->lim.connect_timed_out) {
-		duration_format(op->cfg->repo.connect_timeout_ms, lim,
+		duration_format(op->rm->connect_timeout_ms, lim,
 		    sizeof(lim));
 		return err_set(e, "%s '%s': cannot connect: timed out after %s",
 		    op->phase, url, lim);
 	}
 	if (op->lim.timed_out) {
-		duration_format(op->cfg->repo.timeout_ms, lim, sizeof(lim));
+		duration_format(op->rm->timeout_ms, lim, sizeof(lim));
 		return err_set(e, "%s '%s' timed out after %s", op->phase, url,
 		    lim);
 	}
@@ -326,15 +418,15 @@ op_error(struct op *op, struct err *e)
 		    op->hostkey.msg);
 	if (op->auth_rejected && op->lim.ssh)
 		return err_set(e, "%s '%s': ssh authentication failed%s%s%s",
-		    op->phase, url, op->cfg->repo.ssh_key ? " with key '" : "",
-		    op->cfg->repo.ssh_key ? op->cfg->repo.ssh_key : " (no "
-		    "repo.ssh_key)", op->cfg->repo.ssh_key ? "'" : "");
+		    op->phase, url, op->rm->ssh_key ? " with key '" : "",
+		    op->rm->ssh_key ? op->rm->ssh_key : " (no "
+		    "repo.ssh_key)", op->rm->ssh_key ? "'" : "");
 	if (op->auth_rejected)
 		return err_set(e, "%s '%s': authentication failed (HTTP 401)%s%s%s",
-		    op->phase, url, op->cfg->repo.token_file ?
+		    op->phase, url, op->rm->token_file ?
 		    ": token from '" : ": no repo.token_file",
-		    op->cfg->repo.token_file ? op->cfg->repo.token_file : "",
-		    op->cfg->repo.token_file ? "' rejected" : "");
+		    op->rm->token_file ? op->rm->token_file : "",
+		    op->rm->token_file ? "' rejected" : "");
 	return err_set(e, "%s '%s': %s", op->phase, url,
 	    ge && ge->message ? ge->message : "unknown error");
 }
@@ -353,7 +445,7 @@ op_headers(struct op *op, char **one)
 }
 
 int
-gitx_init(const struct config *cfg, struct err *e)
+gitx_init(const struct gitx_remote *rm, struct err *e)
 {
 	static _Thread_local bool done;
 	const git_error *ge;
@@ -365,18 +457,18 @@ gitx_init(const struct config *cfg, struct err *e)
 			return -1;
 		done = true;
 	}
-	if (cfg != NULL && cfg->repo.ca_file != NULL &&
-	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, cfg->repo.ca_file,
+	if (rm != NULL && rm->ca_file != NULL &&
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, rm->ca_file,
 	    NULL) < 0) {
 		ge = git_error_last();
-		return err_set(e, "repo.ca_file '%s': %s", cfg->repo.ca_file,
+		return err_set(e, "repo.ca_file '%s': %s", rm->ca_file,
 		    ge ? ge->message : "cannot load");
 	}
 	return 0;
 }
 
 int
-gitx_ls_tip(const struct config *cfg, char tip[GITX_OID_HEX],
+gitx_ls_tip(const struct gitx_remote *rm, char tip[GITX_OID_HEX],
     struct gitx_stats *st, struct err *e)
 {
 	struct op op;
@@ -390,14 +482,14 @@ gitx_ls_tip(const struct config *cfg, char tip[GITX_OID_HEX],
 	int r = -1;
 
 	tip[0] = '\0';
-	if (op_begin(&op, cfg, "poll of", st, e) == -1)
+	if (op_begin(&op, rm, "poll of", st, e) == -1)
 		goto out;
-	ref = gitx_full_ref(cfg->repo.ref);
+	ref = gitx_full_ref(rm->ref);
 	op_callbacks(&op, &cb);
 	hdrs = op_headers(&op, one);
-	if (op.lim.ssh && cfg->repo.timeout_ms != 0)
-		gitstream_watchdog_arm(&wd, cfg->repo.timeout_ms);
-	if (git_remote_create_detached(&remote, cfg->repo.url) < 0 ||
+	if (op.lim.ssh && rm->timeout_ms != 0)
+		gitstream_watchdog_arm(&wd, rm->timeout_ms);
+	if (git_remote_create_detached(&remote, rm->url) < 0 ||
 	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL,
 	    &hdrs) < 0 || git_remote_ls(&heads, &n, remote) < 0) {
 		op_error(&op, e);
@@ -407,7 +499,7 @@ gitx_ls_tip(const struct config *cfg, char tip[GITX_OID_HEX],
 		if (strcmp(heads[i]->name, ref) == 0)
 			break;
 	if (i == n) {
-		err_set(e, "poll of '%s': no ref '%s' there", cfg->repo.url, ref);
+		err_set(e, "poll of '%s': no ref '%s' there", rm->url, ref);
 		goto out;
 	}
 	git_oid_tostr(tip, GITX_OID_HEX, &heads[i]->oid);
@@ -468,7 +560,7 @@ mirror_open(const char *path, git_repository **repo, struct err *e)
 		ge = git_error_last();
 		log_warnx("mirror '%s' is damaged (%s); re-creating it", path,
 		    ge && ge->message ? ge->message : "not a bare repository");
-		if (fs_remove_tree(path, e) == -1)
+		if (fs_clear_tree(path, e) == -1)
 			return -1;
 	}
 	if (git_repository_init(repo, path, 1) < 0) {
@@ -555,7 +647,7 @@ fetch_once(struct op *op, const char *mirror, const char *ref,
 	ro.repository = repo;
 	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
 	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if (git_remote_create_with_opts(&remote, op->cfg->repo.url, &ro) < 0 ||
+	if (git_remote_create_with_opts(&remote, op->rm->url, &ro) < 0 ||
 	    git_remote_fetch(remote, &specs, &fo, NULL) < 0) {
 		ge = git_error_last();
 		*suspect = mirror_suspect(op, ge ? ge->klass : GIT_ERROR_NONE);
@@ -575,7 +667,7 @@ fetch_once(struct op *op, const char *mirror, const char *ref,
 }
 
 int
-gitx_fetch(const struct config *cfg, const char *mirror,
+gitx_fetch(const struct gitx_remote *rm, const char *mirror,
     char tip[GITX_OID_HEX], struct gitx_stats *st, struct err *e)
 {
 	struct op op;
@@ -586,15 +678,15 @@ gitx_fetch(const struct config *cfg, const char *mirror,
 	int r = -1;
 
 	tip[0] = '\0';
-	if (op_begin(&op, cfg, "fetch from", st, e) == -1)
+	if (op_begin(&op, rm, "fetch from", st, e) == -1)
 		goto out;
-	ref = gitx_full_ref(cfg->repo.ref);
-	if (op.lim.ssh && cfg->repo.timeout_ms != 0)
-		gitstream_watchdog_arm(&wd, cfg->repo.timeout_ms);
+	ref = gitx_full_ref(rm->ref);
+	if (op.lim.ssh && rm->timeout_ms != 0)
+		gitstream_watchdog_arm(&wd, rm->timeout_ms);
 	r = fetch_once(&op, mirror, ref, tip, &suspect, e);
 	if (r == -1 && suspect) {
 		log_warnx("%s; re-creating mirror '%s'", e->msg, mirror);
-		if (fs_remove_tree(mirror, &e2) == -1) {
+		if (fs_clear_tree(mirror, &e2) == -1) {
 			err_set(e, "%s", e2.msg);
 			goto out;
 		}

@@ -18,11 +18,50 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "buf.h"
 #include "err.h"
 #include "known_hosts.h"	/* known_hosts_check() */
+#include "secret.h"
 
 #define GITX_OID_HEX	41	/* 40 hex digits and the NUL */
+
+/*
+ * Files read ahead by gitx_preload, so that an unprivileged process that
+ * may not open them (a root-only key, /root/.ssh/known_hosts) can still
+ * use them.
+ */
+struct gitx_preload {
+	struct secret	 ssh_key;	/* contents of ssh_key, if set */
+	struct buf	 ssh_pub;	/* ssh_key.pub, empty if none */
+	struct secret	 token;		/* contents of token_file, if set */
+	struct buf	 known[2];	/* the known_hosts files that exist */
+	const char	*known_name[2];
+	size_t		 nknown;
+	bool		 loaded;
+};
+
+/* The remote and the limits of one poll or fetch (repo.* of the config). */
+struct gitx_remote {
+	const char	*url;		/* required */
+	const char	*ref;		/* NULL: "main" */
+	const char	*ssh_key;	/* path: private key for ssh */
+	const char	*token_file;	/* path: http(s) token */
+	const char	*ca_file;	/* TLS CA bundle, NULL: the system's */
+	const char	*known_hosts;	/* NULL: the system's and root's */
+	uint64_t	 max_fetch_size;
+	uint64_t	 connect_timeout_ms;
+	uint64_t	 timeout_ms;	/* whole poll, or whole fetch */
+	const struct gitx_preload *pre;	/* NULL: read the files when needed */
+};
+
+/*
+ * Reads rm's secrets and known_hosts files into pre (cleared first).  A
+ * file that cannot be read is an error naming it, except the default
+ * known_hosts files, which may be missing.
+ */
+int	gitx_preload(const struct gitx_remote *rm, struct gitx_preload *pre,
+	    struct err *e);
+void	gitx_preload_release(struct gitx_preload *pre);
 
 /* What one network step cost; filled even when it failed. */
 struct gitx_stats {
@@ -37,7 +76,7 @@ struct gitx_stats {
  * the time-out aware socket stream, repo.ca_file.  Later calls only
  * re-apply ca_file.  Returns 0 or -1.
  */
-int	gitx_init(const struct config *cfg, struct err *e);
+int	gitx_init(const struct gitx_remote *rm, struct err *e);
 
 /* "main" -> "refs/heads/main"; "refs/..." is kept.  Caller frees. */
 char	*gitx_full_ref(const char *ref);
@@ -48,7 +87,7 @@ char	*gitx_full_ref(const char *ref);
  * disk and no process is spawned.  A ref the remote does not have is an
  * error.
  */
-int	gitx_ls_tip(const struct config *cfg, char tip[GITX_OID_HEX],
+int	gitx_ls_tip(const struct gitx_remote *rm, char tip[GITX_OID_HEX],
 	    struct gitx_stats *st, struct err *e);
 
 /*
@@ -58,7 +97,7 @@ int	gitx_ls_tip(const struct config *cfg, char tip[GITX_OID_HEX],
  * or half-written (stale locks are removed first).  On success tip holds
  * what the mirror's ref now points to, a commit that is in the mirror.
  */
-int	gitx_fetch(const struct config *cfg, const char *mirror,
+int	gitx_fetch(const struct gitx_remote *rm, const char *mirror,
 	    char tip[GITX_OID_HEX], struct gitx_stats *st, struct err *e);
 
 #endif

@@ -15,7 +15,9 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "caps.h"
+#include "fsutil.h"
 #include "known_hosts.h"
 
 struct sha1 {
@@ -249,26 +251,28 @@ known_line(char *line, const char *name, const unsigned char *blob,
 }
 
 int
-known_hosts_check(const char *path, const char *host, int port,
-    const unsigned char *blob, size_t len, struct err *e)
+known_hosts_check_mem(const char *name_for_msgs, const char *data,
+    size_t dlen, const char *host, int port, const unsigned char *blob,
+    size_t len, struct err *e)
 {
 	char name[300], *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *fp;
+	const char *p = data, *end = data + dlen, *nl;
+	size_t n;
 	int r, found = 0, changed = 0, lines = 0;
 
 	if (port == 22 || port <= 0)
 		snprintf(name, sizeof(name), "%s", host);
 	else
 		snprintf(name, sizeof(name), "[%s]:%d", host, port);
-	if ((fp = fopen(path, "re")) == NULL) {
-		err_errno(e, "cannot read '%s'", path);
-		return -2;
-	}
-	while ((n = getline(&line, &cap, fp)) != -1 &&
-	    lines++ < MAX_KNOWN_HOSTS_LINES) {
+	while (p < end && lines++ < MAX_KNOWN_HOSTS_LINES) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		line = xmalloc(n + 1);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n;
 		r = known_line(line, name, blob, len);
+		free(line);
 		if (r == -2) {
 			found = -2;
 			break;
@@ -278,18 +282,34 @@ known_hosts_check(const char *path, const char *host, int port,
 		else if (r == -1)
 			changed = 1;
 	}
-	free(line);
-	fclose(fp);
 	if (found == -2) {
-		err_set(e, "host key of '%s' is revoked in '%s'", name, path);
+		err_set(e, "host key of '%s' is revoked in '%s'", name,
+		    name_for_msgs);
 		return -1;
 	}
 	if (found == 1)
 		return 1;
 	if (changed) {
 		err_set(e, "host key of '%s' does not match the one in '%s' "
-		    "(changed host key?)", name, path);
+		    "(changed host key?)", name, name_for_msgs);
 		return -1;
 	}
 	return 0;
+}
+
+int
+known_hosts_check(const char *path, const char *host, int port,
+    const unsigned char *blob, size_t len, struct err *e)
+{
+	struct buf b = BUF_INIT(MAX_KNOWN_HOSTS_SIZE);
+	int r;
+
+	if (fs_read_file(path, MAX_KNOWN_HOSTS_SIZE, &b, e) == -1) {
+		buf_release(&b);
+		return -2;
+	}
+	r = known_hosts_check_mem(path, b.data ? b.data : "", b.len, host,
+	    port, blob, len, e);
+	buf_release(&b);
+	return r;
 }

@@ -1,6 +1,7 @@
 /*
  * Host keys of ssh remotes, checked against known_hosts files.  Pure: no
- * global state, nothing but the named file is read.
+ * global state, nothing but the named file is read (or nothing at all:
+ * known_hosts_check_mem).
  */
 #ifndef NIXPULL_KNOWN_HOSTS_H
 #define NIXPULL_KNOWN_HOSTS_H
@@ -17,5 +18,9 @@
  */
 int	known_hosts_check(const char *known_hosts, const char *host,
 	    int port, const unsigned char *blob, size_t len, struct err *e);
+/* The same on a file's contents already read (name is for messages). */
+int	known_hosts_check_mem(const char *name, const char *data, size_t dlen,
+	    const char *host, int port, const unsigned char *blob, size_t len,
+	    struct err *e);
 
 #endif

@@ -24,6 +24,7 @@
 #define MAX_STATUS_HISTORY	50		/* attempts kept in history/ */
 #define MAX_REPORT_TRIES	5		/* one report_put, retries included */
 #define MAX_TOKEN_SIZE		4096		/* report.token_file */
+#define MAX_SSH_KEY_SIZE	(64 << 10)	/* repo.ssh_key and its .pub */
 #define MAX_FLEET_FILES		100000		/* status files in one fleet view */
 #define MAX_LISTING_SIZE	(64 * 1024 * 1024) /* autoindex / PROPFIND body */
 
@@ -32,5 +33,6 @@
 #define MAX_POWER_SUPPLIES	64		/* entries of /sys/class/power_supply */
 #define MAX_TREE_DEPTH		128		/* directory levels fs_remove_tree descends */
 #define MAX_KNOWN_HOSTS_LINES	100000		/* lines read from one known_hosts file */
+#define MAX_KNOWN_HOSTS_SIZE	(16 << 20)	/* bytes of one known_hosts file */
 
 #endif

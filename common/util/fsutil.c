@@ -382,6 +382,8 @@ tree_remove_at(int parent, const char *name, const char *shown, int depth,
 		r = dir_pass(fd, shown, depth, &n, e);
 	}
 	close(fd);
+	if (depth < 0)
+		return r;	/* fs_clear_tree: the directory itself stays */
 	if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) == -1 &&
 	    errno != ENOENT)
 		r = err_errno(e, "cannot remove directory '%s'", shown);
@@ -412,4 +414,17 @@ fs_remove_tree(const char *path, struct err *e)
 	if (is_root)
 		return err_set(e, "refusing to remove '%s'", path);
 	return tree_remove_at(AT_FDCWD, path, path, 0, e);
+}
+
+int
+fs_clear_tree(const char *path, struct err *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 :
+		    err_errno(e, "cannot empty '%s'", path);
+	if (!S_ISDIR(st.st_mode))
+		return fs_remove_tree(path, e);
+	return tree_remove_at(AT_FDCWD, path, path, -1, e);
 }

@@ -48,5 +48,9 @@ void	fs_unlock(int fd);
  * Refuses "" and "/".  At most MAX_TREE_DEPTH levels deep.
  */
 int	fs_remove_tree(const char *path, struct err *e);
+/* Removes what a directory holds and keeps the directory itself (its
+ * owner and mode stay: a mirror owned by the fetcher's user).  A path that
+ * is not a directory is removed. */
+int	fs_clear_tree(const char *path, struct err *e);
 
 #endif

@@ -102,7 +102,7 @@ test_refs(void)
 static void
 test_file_fetch(const char *dir)
 {
-	struct config cfg;
+	struct gitx_remote cfg;
 	struct gitx_stats st;
 	struct err e;
 	char tip[GITX_OID_HEX], tip2[GITX_OID_HEX], cmd[1024], url[512],
@@ -118,11 +118,11 @@ test_file_fetch(const char *dir)
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(url, sizeof(url), "file://%s/src", dir);
 	snprintf(mirror, sizeof(mirror), "%s/mirror.git", dir);
-	cfg.repo.url = url;
-	cfg.repo.ref = (char *)"main";
-	cfg.repo.timeout_ms = 30000;
-	cfg.repo.connect_timeout_ms = 5000;
-	cfg.repo.max_fetch_size = 1 << 20;
+	cfg.url = url;
+	cfg.ref = "main";
+	cfg.timeout_ms = 30000;
+	cfg.connect_timeout_ms = 5000;
+	cfg.max_fetch_size = 1 << 20;
 	T_EQ_INT(gitx_init(&cfg, &e), 0);
 	T_EQ_INT(gitx_ls_tip(&cfg, tip, &st, &e), 0);
 	T_EQ_INT(strlen(tip), 40);
@@ -131,7 +131,7 @@ test_file_fetch(const char *dir)
 	/* again: incremental, nothing new */
 	T_EQ_INT(gitx_fetch(&cfg, mirror, tip2, &st, &e), 0);
 	T_EQ_STR(tip2, tip);
-	cfg.repo.ref = (char *)"nosuch";
+	cfg.ref = "nosuch";
 	T_EQ_INT(gitx_ls_tip(&cfg, tip, &st, &e), -1);
 	T_CONTAINS(e.msg, "no ref 'refs/heads/nosuch'");
 	T_CONTAINS(e.msg, url);
