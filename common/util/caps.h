@@ -12,7 +12,6 @@
 #define MAX_DURATION_MS		(3650ULL * 86400 * 1000) /* 10 years */
 
 #define MAX_SIGNERS_SIZE	(4 * 1024 * 1024) /* allowed_signers file */
-#define MAX_SIGNERS_LINE	8192
 #define MAX_ARMOR_SIZE		(64 * 1024)	/* armored SSH signature */
 #define MAX_SIG_BLOB		(48 * 1024)	/* decoded SSHSIG blob */
 #define MAX_OBJECT_SIZE		(16 * 1024 * 1024) /* commit or tag object */
@@ -34,5 +33,7 @@
 #define MAX_TREE_DEPTH		128		/* directory levels fs_remove_tree descends */
 #define MAX_KNOWN_HOSTS_LINES	100000		/* lines read from one known_hosts file */
 #define MAX_KNOWN_HOSTS_SIZE	(16 << 20)	/* bytes of one known_hosts file */
+#define MAX_MSG_SIZE		(64 << 10)	/* one agent <-> fetcher message, header included */
+#define MAX_MSG_FIELDS		64		/* fields in one message */
 
 #endif
