@@ -1,6 +1,8 @@
 # What the NixOS and nix-darwin modules share: the options of
 # services.nixpull and the config.yaml rendered from them (RFC 42: `settings`
-# is config.yaml as a Nix value, rendered with pkgs.formats.yaml).
+# is config.yaml as a Nix value, a submodule whose freeform type is
+# pkgs.formats.yaml's, rendered with pkgs.formats.yaml), and the checks.
+# Each module creates the fetcher's user (privsep.user) its own way.
 { config, lib, pkgs, activateCommand }:
 
 let
@@ -17,6 +19,7 @@ let
     trust.allowed_signers =
       if cfg.allowedSigners != [ ] then "${allowedSignersFile}" else null;
     activate.command = activateCommand;
+    privsep.user = cfg.privsep.user;
   } // lib.optionalAttrs (cfg.repoTokenFile != null) {
     repo.token_file = cfg.repoTokenFile;
   } // lib.optionalAttrs (cfg.reportTokenFile != null) {
@@ -30,10 +33,28 @@ in
   configFile = yaml.generate "nixpull.yaml"
     (clean (lib.recursiveUpdate defaults cfg.settings));
 
-  assertions = [{
-    assertion = (cfg.settings.repo.url or null) != null;
-    message = "services.nixpull.settings.repo.url must be set";
-  }];
+  assertions = [
+    {
+      assertion = (cfg.settings.repo.url or null) != null;
+      message = "services.nixpull.settings.repo.url must be set";
+    }
+    {
+      # Otherwise the agent refuses the config.yaml at its first start.
+      assertion = cfg.allowedSigners != [ ]
+        || (cfg.settings.trust.allowed_signers or null) != null;
+      message = "services.nixpull.allowedSigners (or settings.trust.allowed_signers) must be set: who may release";
+    }
+    {
+      # The module creates the user named by privsep.user: a second name
+      # in settings would make the fetcher run as a user nobody created.
+      assertion = (cfg.settings.privsep.user or cfg.privsep.user) == cfg.privsep.user;
+      message = "services.nixpull.settings.privsep.user is set: set services.nixpull.privsep.user instead (the module creates that user)";
+    }
+    {
+      assertion = cfg.privsep.user != "root";
+      message = "services.nixpull.privsep.user must not be root: the fetcher exists to run without root's privileges";
+    }
+  ];
 
   options = {
     enable = lib.mkEnableOption "nixpull, the pull-based deployment agent";
@@ -44,7 +65,7 @@ in
     };
 
     settings = lib.mkOption {
-      type = yaml.type;
+      type = lib.types.submodule { freeformType = yaml.type; };
       default = { };
       example = lib.literalExpression ''
         {
@@ -56,8 +77,20 @@ in
       '';
       description = ''
         nixpull's config.yaml as a Nix value (see the README's configuration
-        reference).  `host` defaults to networking.hostName and
-        `trust.allowed_signers` to a file made from `allowedSigners`.
+        reference).  `host` defaults to networking.hostName,
+        `trust.allowed_signers` to a file made from `allowedSigners` and
+        `privsep.user` is `privsep.user` below.
+      '';
+    };
+
+    privsep.user = lib.mkOption {
+      type = lib.types.passwdEntry lib.types.str;
+      default = "nixpull";
+      description = ''
+        The unprivileged user (and group of the same name) the agent's
+        fetcher runs as: it polls, fetches and verifies, and nothing else.
+        The module creates both and renders the name into config.yaml as
+        `privsep.user`.
       '';
     };
 

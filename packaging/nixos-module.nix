@@ -1,5 +1,5 @@
 # services.nixpull for NixOS: the options (common.nix, shared with
-# nix-darwin) and a systemd service.
+# nix-darwin), a systemd service and the fetcher's system user and group.
 { config, lib, pkgs, ... }:
 
 let
@@ -9,6 +9,7 @@ let
     activateCommand = "${config.system.build.nixos-rebuild or pkgs.nixos-rebuild}/bin/nixos-rebuild";
   };
   inherit (common) configFile;
+  user = cfg.privsep.user;
 in
 {
   options.services.nixpull = common.options;
@@ -18,6 +19,15 @@ in
 
     environment.etc."nixpull/config.yaml".source = configFile;
     environment.systemPackages = [ cfg.package ];
+
+    # The fetcher (poll, fetch, verify) drops to this user; it owns the
+    # mirror under the state directory and nothing else.
+    users.users.${user} = {
+      isSystemUser = true;
+      group = user;
+      description = "nixpull fetcher (unprivileged)";
+    };
+    users.groups.${user} = { };
 
     systemd.services.nixpull = {
       description = "nixpull deployment agent";
@@ -42,7 +52,9 @@ in
         TimeoutStopSec = "15min";
         KillMode = "mixed";
         StateDirectory = "nixpull";
-        StateDirectoryMode = "0700";
+        # 0711: the fetcher, another user, reaches its mirror in the state
+        # directory; UMask keeps everything else in it private.
+        StateDirectoryMode = "0711";
         ConfigurationDirectory = "nixpull";
         UMask = "0077";
         LockPersonality = true;

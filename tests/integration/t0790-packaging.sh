@@ -1,186 +1,292 @@
 #!/usr/bin/env bash
 # Packaging checks that run offline, here:
-#  - flake.nix and packaging/*.nix parse (nix-instantiate --parse; the
-#    flakes under tests/ are templates with @VARIABLES@, not Nix yet);
-#  - the NixOS and nix-darwin modules, applied to stub module arguments (a
-#    small stand-in for nixpkgs' lib, a pkgs with formats.yaml, a config
-#    with services.nixpull set), evaluate; the options are declared, the
-#    unit / launchd daemon look right, and the config.yaml the module
-#    renders is accepted by `nixpull check-config`;
-#  - flake.nix's outputs, applied to a stub nixpkgs, evaluate: packages,
-#    checks, nixosModules, darwinModules, and the package's inputs;
-#  - systemd-analyze verify accepts packaging/nixpull.service.
-# NOT checked here (no nixpkgs offline): the real module system's type
-# checking and merging, and building the package with nixpkgs' stdenv
-# (`nix build .#` / `nix flake check` need nixpkgs: run them where it can
-# be fetched).
+#  - packaging/nixos-module.nix and darwin-module.nix are evaluated with
+#    nixpkgs' real module system (lib.evalModules from NIXPKGS_LIB, else
+#    ../shared/nixpkgs-lib/lib next to the source tree), next to option
+#    declarations for what they set (tests/lib/module-env.nix: real
+#    lib.types, modelled on NixOS and nix-darwin) and a pkgs whose
+#    formats.yaml writes the rendered config to a file: their options and
+#    defaults, a realistic host, the fetcher's user and group, the
+#    module's own assertions, wrong types refused with the module system's
+#    message, and the config.yaml they render passes `nixpull check-config`;
+#  - flake.nix's outputs, applied to a stand-in nixpkgs with that lib,
+#    evaluate: packages, checks, and both modules through evalModules;
+#  - systemd-analyze verify accepts packaging/nixpull.service, and
+#    systemd-sysusers makes the fetcher's user from packaging/nixpull.sysusers.
+# Every tracked .nix file parses: t0791.
+# NOT checked here (no nixpkgs package set offline): the real NixOS and
+# nix-darwin modules around ours (systemd unit generation, user creation)
+# and building the package with nixpkgs' stdenv (`nix build .#` / `nix
+# flake check` need nixpkgs: run them where it can be fetched).
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 
 test_require nix-instantiate jq
 nix_offline_env
-PK=$NIXPULL_SRCDIR/packaging
 
-cat >stub.nix <<'NIX'
-# A stand-in for what the module system passes: just enough of lib and
-# pkgs for these modules.  mkIf and options are kept as plain data.
-rec {
-  lib = rec {
-    mkEnableOption = d: { _type = "option"; default = false; description = d; type = types.bool; };
-    mkOption = a: a // { _type = "option"; };
-    mkIf = condition: content: { _type = "if"; inherit condition content; };
-    mkDefault = v: v;
-    literalExpression = text: { _type = "literalExpression"; inherit text; };
-    types = {
-      bool = "bool"; str = "str"; package = "package"; path = "path";
-      listOf = t: "listOf ${t}"; nullOr = t: "nullOr ${t}";
-    };
-    concatStringsSep = builtins.concatStringsSep;
-    optionalAttrs = c: a: if c then a else { };
-    filterAttrsRecursive = pred: set: builtins.listToAttrs (builtins.concatMap
-      (name: let v = set.${name}; in
-        if pred name v then [{ inherit name;
-          value = if builtins.isAttrs v then filterAttrsRecursive pred v else v; }]
-        else [ ]) (builtins.attrNames set));
-    recursiveUpdate = a: b: a // builtins.mapAttrs (n: v:
-      if builtins.isAttrs v && a ? ${n} && builtins.isAttrs a.${n}
-      then recursiveUpdate a.${n} v else v) b;
-    genAttrs = names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names);
-  };
-  pkgs = {
-    formats.yaml = _: { type = "yaml value"; generate = name: value: { generated = name; inherit value; }; };
-    writeText = builtins.toFile;
-    coreutils = "/stub/coreutils"; nixos-rebuild = "/stub/nixos-rebuild";
-    git = "/stub/git"; openssh = "/stub/openssh";
-    stdenv = { mkDerivation = a: a; hostPlatform.system = "x86_64-linux"; };
-    lib = lib // { licenses.isc = "isc"; platforms = { linux = [ "x86_64-linux" ]; darwin = [ "x86_64-darwin" ]; }; };
-    meson = "meson"; ninja = "ninja"; pkg-config = "pkg-config";
-    libgit2 = "libgit2"; libsodium = "libsodium"; curl = "curl";
-    libyaml = "libyaml"; jansson = "jansson";
-  };
-  config = tokenDir: {
-    services.nixpull = {
-      enable = true;
-      package = "/stub/nixpull";
-      settings = {
-        repo.url = "https://git.example.com/infra.git";
-        poll.interval = "10m";
-        activate.health_checks = [ "systemctl is-system-running --wait" ];
-        report.url = "https://status.example.com/hosts/";
-      };
-      allowedSigners = [ "alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKcBjy9pwmWz+zL/OAutvaw2D4Ccm7gOhr44bp6zCbR1" ];
-      repoTokenFile = null;
-      reportTokenFile = "${tokenDir}/report-token";
-      logFile = "/var/log/nixpull.log";
-    };
-    networking.hostName = "cinnabar";
-    system.build = { };
-    nix.package = "/stub/nix";
-    systemd.package = "/stub/systemd";
-  };
-  eval = file: tokenDir:
-    let m = import file { inherit lib pkgs; config = config tokenDir; };
-    in { options = m.options; condition = m.config.condition; config = m.config.content; };
-  flake = src: let
-    outputs = (import "${src}/flake.nix").outputs;
-    nixpkgs = {
-      inherit lib;
-      legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ]
-        (system: pkgs // {
-          stdenv = pkgs.stdenv // { hostPlatform.system = system; };
-          callPackage = f: args: let fn = import f; in
-            fn (builtins.intersectAttrs (builtins.functionArgs fn) pkgs // args);
-        });
-    };
-    self = outputs { self = self // { outPath = src; }; inherit nixpkgs; };
-  in {
-    systems = builtins.attrNames self.packages;
-    package = self.packages.x86_64-linux.default // { src = "self"; };
-    check = self.checks.aarch64-darwin.default.pname;
-    nixosModule = builtins.isFunction self.nixosModules.default;
-    darwinModule = builtins.isFunction self.darwinModules.default;
-  };
+# nixpkgs' lib: NIXPKGS_LIB when set (it must then be one), else the copy
+# next to the source tree; none at all skips the module tests, loudly.
+nixpkgs_lib=
+if [ -n "${NIXPKGS_LIB:-}" ]; then
+	[ -f "$NIXPKGS_LIB/modules.nix" ] ||
+		bail "NIXPKGS_LIB='$NIXPKGS_LIB' is not nixpkgs' lib (no modules.nix in it)"
+	nixpkgs_lib=$(cd "$NIXPKGS_LIB" && pwd)
+elif [ -f "$NIXPULL_SRCDIR/../shared/nixpkgs-lib/lib/modules.nix" ]; then
+	nixpkgs_lib=$(cd "$NIXPULL_SRCDIR/../shared/nixpkgs-lib/lib" && pwd)
+fi
+
+# ev EXPR: evaluates EXPR (with `env`, tests/lib/module-env.nix applied to
+# nixpkgs' lib, and that `lib` in scope) to JSON.  --read-write-mode: builtins.toFile
+# (pkgs.writeText, formats.yaml's generate) writes to the store.
+ev() {
+	nix-instantiate --read-write-mode --eval --strict --json -E "
+	    let env = import $NIXPULL_SRCDIR/tests/lib/module-env.nix {
+	      lib = import $nixpkgs_lib; };
+	      inherit (env) lib;
+	    in $1"
 }
-NIX
 
-# --read-write-mode: builtins.toFile (pkgs.writeText) writes the file.
-ev() { nix-instantiate --read-write-mode --eval --strict --json -E "$1"; }
+# host nixos|darwin OUT MODULE...: evaluates the packaging module of that
+# platform with the MODULEs (Nix expressions, `env` and `lib` in scope)
+# into OUT.
+host() {
+	local platform=$1 out=$2 m list=
+	shift 2
+	for m in "$@"; do list="$list ($m)"; done
+	ev "env.$platform [ $list ]" >"$out"
+}
+
+# must_refuse nixos|darwin MODULE MESSAGE: the host of that platform with
+# MODULE added fails to evaluate with MESSAGE.
+must_refuse() {
+	local h
+	if [ "$1" = nixos ]; then h=$host_nixos; else h=$host_darwin; fi
+	test_must_fail host "$1" refused.json "{ $h }" "$2" 2>err &&
+	cat err &&
+	grep -F -- "error: $3" err
+}
+
 echo secret >report-token
 chmod 600 report-token
 
-test_expect_success 'every .nix file of the packaging parses' '
-	n=0 &&
-	for f in flake.nix $(cd "$NIXPULL_SRCDIR" && echo packaging/*.nix); do
-		nix-instantiate --parse "$NIXPULL_SRCDIR/$f" >/dev/null || exit 1
-		n=$((n + 1))
-	done &&
-	test $n -ge 4
-'
+pkg='env.stubPackage "nixpull"'
+host_nixos="
+	networking.hostName = \"cinnabar\";
+	services.nixpull = {
+	  enable = true;
+	  package = $pkg;
+	  settings = {
+	    repo.url = \"https://git.example.com/infra.git\";
+	    poll.interval = \"10m\";
+	    activate.health_checks = [ \"systemctl is-system-running --wait\" ];
+	    report.url = \"https://status.example.com/hosts/\";
+	  };
+	  allowedSigners = [ \"alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKcBjy9pwmWz+zL/OAutvaw2D4Ccm7gOhr44bp6zCbR1\" ];
+	  reportTokenFile = \"$TEST_DIR/report-token\";
+	};"
+host_darwin="$host_nixos
+	services.nixpull.logFile = \"/var/log/nixpull.log\";"
+S=$(printf '\001')	# separates the lines of a jq -r join below
 
-test_expect_success 'the NixOS module evaluates against stub arguments' '
-	ev "(import ./stub.nix).eval $PK/nixos-module.nix \"$TEST_DIR\"" >nixos.json &&
-	jq -r ".options.services.nixpull | keys | join(\" \")" nixos.json >opts &&
-	echo "allowedSigners enable package repoTokenFile reportTokenFile settings" >want &&
-	test_cmp want opts &&
-	test "$(jq -r .condition nixos.json)" = true
-'
-
-test_expect_success 'its unit: notify, watchdog, reload, state and config directories' '
-	jq ".config.systemd.services.nixpull" nixos.json >unit.json &&
-	test "$(jq -r .serviceConfig.Type unit.json)" = notify &&
-	test "$(jq -r .serviceConfig.ExecStart unit.json)" = \
-	    "/stub/nixpull/bin/nixpull run -c /etc/nixpull/config.yaml" &&
-	jq -r .serviceConfig.ExecReload unit.json | grep -q "kill -HUP \$MAINPID" &&
-	test "$(jq -r .serviceConfig.StateDirectory unit.json)" = nixpull &&
-	test "$(jq -r .serviceConfig.ConfigurationDirectory unit.json)" = nixpull &&
-	test "$(jq -r .serviceConfig.WatchdogSec unit.json)" != null &&
-	test "$(jq -r .restartIfChanged unit.json)" = false &&
-	test "$(jq -r .reloadTriggers[0].generated unit.json)" = nixpull.yaml &&
-	jq -r ".wantedBy[]" unit.json | grep -qx multi-user.target &&
-	jq -r ".config.assertions[0].assertion" nixos.json | grep -qx true
-'
-
-# check_rendered JSON: the config.yaml the module renders, with the paths
-# that only exist on a real host replaced, passes check-config.
+# check_rendered JSON [USER]: the config.yaml the module renders (the file
+# formats.yaml wrote) is the settings plus the module's defaults, with the
+# fetcher's user USER (default nixpull), and nixpull check-config accepts
+# that very file.
 check_rendered() {
-	jq ".config.environment.etc[\"nixpull/config.yaml\"].source.value" "$1" >rendered.json &&
+	src=$(jq -r '.etc["nixpull/config.yaml"].source' "$1") &&
+	test "$(jq -r '.etc["nixpull/config.yaml"].target' "$1")" = nixpull/config.yaml &&
+	jq . "$src" >rendered.json &&
 	cat rendered.json &&
 	test "$(jq -r .host rendered.json)" = cinnabar &&
+	test "$(jq -r .state_dir rendered.json)" = /var/lib/nixpull &&
+	test "$(jq -r .repo.url rendered.json)" = https://git.example.com/infra.git &&
 	test "$(jq -r .report.token_file rendered.json)" = "$TEST_DIR/report-token" &&
 	test "$(jq -r .repo.token_file rendered.json)" = null &&
+	test "$(jq -r .privsep.user rendered.json)" = "${2:-nixpull}" &&
+	test "$(jq -c .privsep rendered.json)" = "{\"user\":\"${2:-nixpull}\"}" &&
 	signers=$(jq -r .trust.allowed_signers rendered.json) &&
-	grep -q "^alice@example.com ssh-ed25519 " "$signers" &&
+	test "$(cut -d" " -f1-2 "$signers")" = "alice@example.com ssh-ed25519" &&
 	test "$(jq -r .poll.interval rendered.json)" = 10m &&
-	jq ".state_dir = \"$TEST_DIR/state\"" rendered.json >config.yaml &&
-	"$NIXPULL" check-config -c config.yaml >effective 2>err &&
-	cat err &&
-	test_grep "interval: 10m" effective &&
-	test_grep "^host: \"?cinnabar\"?$" effective
+	"$NIXPULL" check-config -c "$src" >effective 2>err &&
+	cat err effective &&
+	test_grep "^  interval: 10m$" effective &&
+	test_grep "^host: \"cinnabar\"$" effective &&
+	sed -n "/^privsep:/,\$p" effective >privsep &&
+	printf "privsep:\n  user: \"%s\"\n" "${2:-nixpull}" >want &&
+	test_cmp want privsep
 }
 
-test_expect_success 'the config.yaml it renders is accepted by nixpull check-config' '
-	check_rendered nixos.json
-'
+module_tests=(
+	'NixOS module, disabled: its options, their types and defaults; it sets nothing'
+	'NixOS module, enabled with nothing else: its assertions name what is missing'
+	'NixOS module, a realistic host: the unit, the fetcher user and group'
+	'NixOS module: the config.yaml it renders passes nixpull check-config'
+	'NixOS module: another fetcher user is created and rendered'
+	'privsep.user in settings, or root: refused by an assertion'
+	'wrong types are refused with the module system'"'"'s own message'
+	'nix-darwin module, disabled: logFile and the fetcher uid and gid; it sets nothing'
+	'nix-darwin module, a realistic host: the launchd daemon, the known user and group, check-config'
+	'nix-darwin module: another fetcher user, uid and gid'
+	'flake.nix outputs evaluate against a stand-in nixpkgs with the real lib'
+)
 
-test_expect_success 'the nix-darwin module evaluates: a launchd daemon with a log file' '
-	ev "(import ./stub.nix).eval $PK/darwin-module.nix \"$TEST_DIR\"" >darwin.json &&
-	jq -r ".options.services.nixpull | keys | join(\" \")" darwin.json >opts &&
-	echo "allowedSigners enable logFile package repoTokenFile reportTokenFile settings" >want &&
+if [ -z "$nixpkgs_lib" ]; then
+	for t in "${module_tests[@]}"; do
+		test_count=$((test_count + 1))
+		echo "ok $test_count # SKIP $t: no nixpkgs lib (set NIXPKGS_LIB to nixpkgs' lib directory, or put it at $NIXPULL_SRCDIR/../shared/nixpkgs-lib/lib)"
+	done
+	say "SKIPPED: the modules were NOT evaluated (no nixpkgs lib)"
+else
+say "nixpkgs lib: $nixpkgs_lib ($(cat "$nixpkgs_lib/.version" 2>/dev/null))"
+
+test_expect_success "${module_tests[0]}" '
+	host nixos off.json "{ }" &&
+	jq -c .options off.json >opts &&
+	cat >want <<-\EOF &&
+	{"allowedSigners":{"default":[],"type":"list of string"},"enable":{"default":false,"type":"boolean"},"package":{"type":"package"},"privsep":{"user":{"default":"nixpull","type":"string, not containing newlines or colons"}},"repoTokenFile":{"default":null,"type":"null or absolute path"},"reportTokenFile":{"default":null,"type":"null or absolute path"},"settings":{"default":{},"type":"open submodule of (YAML 1.1 value)"}}
+	EOF
 	test_cmp want opts &&
-	jq ".config.launchd.daemons.nixpull.serviceConfig" darwin.json >plist.json &&
-	test "$(jq -r ".ProgramArguments | join(\" \")" plist.json)" = \
-	    "/stub/nixpull/bin/nixpull run -c /etc/nixpull/config.yaml" &&
-	test "$(jq -r .KeepAlive plist.json)" = true &&
-	test "$(jq -r .RunAtLoad plist.json)" = true &&
-	test "$(jq -r .StandardErrorPath plist.json)" = /var/log/nixpull.log &&
-	test "$(jq -r .ExitTimeOut plist.json)" -ge 600 &&
-	jq -r .EnvironmentVariables.PATH plist.json | grep -q "/stub/nix/bin" &&
-	test "$(jq -r ".config.assertions[0].assertion" darwin.json)" = true &&
-	check_rendered darwin.json
+	test "$(jq -c "[.services, .users, .etc, .systemPackages, .failedAssertions]" off.json)" = \
+	    "[{},{\"groups\":{},\"users\":{}},{},[],[]]"
 '
 
-test_expect_success 'flake.nix outputs evaluate against a stub nixpkgs' '
-	ev "(import ./stub.nix).flake \"$NIXPULL_SRCDIR\"" >flake.json &&
-	cat flake.json &&
+test_expect_success "${module_tests[1]}" '
+	host nixos min.json "{ services.nixpull = { enable = true; package = $pkg; }; }" &&
+	jq -r ".failedAssertions[]" min.json >failed &&
+	cat >want <<-\EOF &&
+	services.nixpull.settings.repo.url must be set
+	services.nixpull.allowedSigners (or settings.trust.allowed_signers) must be set: who may release
+	EOF
+	test_cmp want failed
+'
+
+test_expect_success "${module_tests[2]}" '
+	host nixos nixos.json "{ $host_nixos }" &&
+	test "$(jq -c .failedAssertions nixos.json)" = "[]" &&
+	jq ".services.nixpull" nixos.json >unit.json &&
+	jq -r ".serviceConfig.Type, .serviceConfig.ExecStart, .serviceConfig.ExecReload,
+	    .serviceConfig.StateDirectory, .serviceConfig.StateDirectoryMode,
+	    .serviceConfig.ConfigurationDirectory, .serviceConfig.UMask,
+	    .serviceConfig.WatchdogSec, .restartIfChanged, (.wantedBy | join(\" \"))" \
+	    unit.json >got &&
+	store=$(jq -r .systemPackages[0] nixos.json | sed "s|-nixpull\$||") &&
+	cat >want <<-EOF &&
+	notify
+	$store-nixpull/bin/nixpull run -c /etc/nixpull/config.yaml
+	$store-coreutils/bin/kill -HUP \$MAINPID
+	nixpull
+	0711
+	nixpull
+	0077
+	10min
+	false
+	multi-user.target
+	EOF
+	test_cmp want got &&
+	test "$(jq -c .reloadTriggers unit.json)" = \
+	    "[$(jq -c ".etc[\"nixpull/config.yaml\"].source" nixos.json)]" &&
+	jq -c ".users.users" nixos.json >users &&
+	echo "{\"nixpull\":{\"createHome\":false,\"description\":\"nixpull fetcher (unprivileged)\",\"group\":\"nixpull\",\"home\":\"/var/empty\",\"isNormalUser\":false,\"isSystemUser\":true,\"name\":\"nixpull\",\"uid\":null}}" >want &&
+	test_cmp want users &&
+	test "$(jq -c ".users.groups" nixos.json)" = \
+	    "{\"nixpull\":{\"gid\":null,\"members\":[],\"name\":\"nixpull\"}}"
+'
+
+test_expect_success "${module_tests[3]}" '
+	check_rendered nixos.json &&
+	test "$(jq -r .activate.command rendered.json)" = \
+	    "$(jq -r .systemPackages[0] nixos.json | sed "s|-nixpull\$|-nixos-rebuild|")/bin/nixos-rebuild"
+'
+
+test_expect_success "${module_tests[4]}" '
+	host nixos renamed.json "{ $host_nixos }" "{ services.nixpull.privsep.user = \"deploy-fetch\"; }" &&
+	test "$(jq -c .failedAssertions renamed.json)" = "[]" &&
+	test "$(jq -r ".users.users | keys | join(\" \")" renamed.json)" = deploy-fetch &&
+	test "$(jq -r ".users.users[\"deploy-fetch\"].group" renamed.json)" = deploy-fetch &&
+	test "$(jq -r ".users.groups | keys | join(\" \")" renamed.json)" = deploy-fetch &&
+	check_rendered renamed.json deploy-fetch
+'
+
+test_expect_success "${module_tests[5]}" '
+	host nixos twice.json "{ $host_nixos }" "{ services.nixpull.settings.privsep.user = \"other\"; }" &&
+	test "$(jq -r ".failedAssertions | join(\"$S\")" twice.json)" = \
+	    "services.nixpull.settings.privsep.user is set: set services.nixpull.privsep.user instead (the module creates that user)" &&
+	host nixos same.json "{ $host_nixos }" "{ services.nixpull.settings.privsep.user = \"nixpull\"; }" &&
+	test "$(jq -c .failedAssertions same.json)" = "[]" &&
+	host nixos root.json "{ $host_nixos }" "{ services.nixpull.privsep.user = \"root\"; }" &&
+	test "$(jq -r ".failedAssertions | join(\"$S\")" root.json)" = \
+	    "services.nixpull.privsep.user must not be root: the fetcher exists to run without root'"'"'s privileges"
+'
+
+test_expect_success "${module_tests[6]}" '
+	must_refuse nixos "{ services.nixpull.allowedSigners = lib.mkForce \"alice@example.com ssh-ed25519 AAAA\"; }" \
+	    "A definition for option \`services.nixpull.allowedSigners'"'"' is not of type \`list of string'"'"'." &&
+	must_refuse nixos "{ services.nixpull.settings = [ \"poll\" ]; }" \
+	    "A definition for option \`services.nixpull.settings'"'"' is not of type \`open submodule of (YAML 1.1 value)'"'"'." &&
+	must_refuse nixos "{ services.nixpull.settings.poll.interval = x: x; }" \
+	    "A definition for option \`services.nixpull.settings.poll.interval'"'"' is not of type \`YAML 1.1 value'"'"'." &&
+	must_refuse nixos "{ services.nixpull.privsep.user = lib.mkForce \"fetch:er\"; }" \
+	    "A definition for option \`services.nixpull.privsep.user'"'"' is not of type \`string, not containing newlines or colons'"'"'." &&
+	must_refuse nixos "{ services.nixpull.reportTokenFile = lib.mkForce \"report-token\"; }" \
+	    "A definition for option \`services.nixpull.reportTokenFile'"'"' is not of type \`null or absolute path'"'"'." &&
+	must_refuse nixos "{ services.nixpull.package = lib.mkForce \"/opt/nixpull\"; }" \
+	    "A definition for option \`services.nixpull.package'"'"' is not of type \`package'"'"'." &&
+	must_refuse nixos "{ services.nixpull.allowedSigner = [ ]; }" \
+	    "The option \`services.nixpull.allowedSigner'"'"' does not exist." &&
+	must_refuse darwin "{ services.nixpull.privsep.uid = \"420\"; }" \
+	    "A definition for option \`services.nixpull.privsep.uid'"'"' is not of type \`signed integer'"'"'."
+'
+
+test_expect_success "${module_tests[7]}" '
+	host darwin doff.json "{ }" &&
+	jq -c ".options | {logFile, privsep}" doff.json >opts &&
+	echo "{\"logFile\":{\"default\":\"/var/log/nixpull.log\",\"type\":\"string\"},\"privsep\":{\"gid\":{\"default\":420,\"type\":\"signed integer\"},\"uid\":{\"default\":420,\"type\":\"signed integer\"},\"user\":{\"default\":\"nixpull\",\"type\":\"string, not containing newlines or colons\"}}}" >want &&
+	test_cmp want opts &&
+	test "$(jq -r ".options | keys | join(\" \")" doff.json)" = \
+	    "allowedSigners enable logFile package privsep repoTokenFile reportTokenFile settings" &&
+	test "$(jq -c "[.daemons, .users, .etc, .systemPackages, .failedAssertions]" doff.json)" = \
+	    "[{},{\"groups\":{},\"knownGroups\":[],\"knownUsers\":[],\"users\":{}},{},[],[]]"
+'
+
+test_expect_success "${module_tests[8]}" '
+	host darwin darwin.json "{ $host_darwin }" &&
+	test "$(jq -c .failedAssertions darwin.json)" = "[]" &&
+	jq ".daemons.nixpull.serviceConfig" darwin.json >plist.json &&
+	store=$(jq -r .systemPackages[0] darwin.json | sed "s|-nixpull\$||") &&
+	jq -r ".Label, (.ProgramArguments | join(\" \")), .KeepAlive, .RunAtLoad,
+	    .ProcessType, .StandardOutPath, .StandardErrorPath, .ExitTimeOut,
+	    .EnvironmentVariables.PATH, .UserName" plist.json >got &&
+	cat >want <<-EOF &&
+	org.nixpull.agent
+	$store-nixpull/bin/nixpull run -c /etc/nixpull/config.yaml
+	true
+	true
+	Background
+	/var/log/nixpull.log
+	/var/log/nixpull.log
+	900
+	$store-nix/bin:$store-git/bin:/run/current-system/sw/bin:/usr/bin:/bin:/usr/sbin:/sbin
+	null
+	EOF
+	test_cmp want got &&
+	jq -c ".users" darwin.json >users &&
+	echo "{\"groups\":{\"nixpull\":{\"description\":\"nixpull fetcher\",\"gid\":420,\"members\":[],\"name\":\"nixpull\"}},\"knownGroups\":[\"nixpull\"],\"knownUsers\":[\"nixpull\"],\"users\":{\"nixpull\":{\"createHome\":false,\"description\":\"nixpull fetcher (unprivileged)\",\"gid\":420,\"home\":\"/var/empty\",\"isHidden\":true,\"name\":\"nixpull\",\"shell\":\"/usr/bin/false\",\"uid\":420}}}" >want &&
+	test_cmp want users &&
+	check_rendered darwin.json &&
+	test "$(jq -r .activate.command rendered.json)" = /run/current-system/sw/bin/darwin-rebuild
+'
+
+test_expect_success "${module_tests[9]}" '
+	host darwin drenamed.json "{ $host_darwin }" "{ services.nixpull.privsep = { user = \"_nixpullfetch\"; uid = 431; gid = 432; }; }" &&
+	test "$(jq -c .failedAssertions drenamed.json)" = "[]" &&
+	test "$(jq -c "[.users.knownUsers, .users.knownGroups]" drenamed.json)" = \
+	    "[[\"_nixpullfetch\"],[\"_nixpullfetch\"]]" &&
+	test "$(jq -c ".users.users._nixpullfetch | [.uid, .gid]" drenamed.json)" = "[431,432]" &&
+	test "$(jq -c ".users.groups._nixpullfetch.gid" drenamed.json)" = 432 &&
+	check_rendered drenamed.json _nixpullfetch
+'
+
+test_expect_success "${module_tests[10]}" '
+	ev "env.flake $NIXPULL_SRCDIR" >flake.json &&
 	test "$(jq -r ".systems | join(\" \")" flake.json)" = \
 	    "aarch64-darwin aarch64-linux x86_64-darwin x86_64-linux" &&
 	test "$(jq -r .package.pname flake.json)" = nixpull &&
@@ -188,16 +294,23 @@ test_expect_success 'flake.nix outputs evaluate against a stub nixpkgs' '
 	test "$(jq -r ".package.buildInputs | join(\" \")" flake.json)" = \
 	    "libgit2 libsodium curl libyaml jansson" &&
 	test "$(jq -r .package.doCheck flake.json)" = true &&
+	test "$(jq -r .package.meta.license.spdxId flake.json)" = ISC &&
 	test "$(jq -r .check flake.json)" = nixpull &&
-	test "$(jq -r .nixosModule flake.json)" = true &&
-	test "$(jq -r .darwinModule flake.json)" = true &&
 	version=$(grep -o "version: *.[0-9][0-9.]*" "$NIXPULL_SRCDIR/meson.build" | head -n 1 | grep -o "[0-9][0-9.]*") &&
-	test "$(jq -r .package.version flake.json)" = "$version"
+	test "$(jq -r .package.version flake.json)" = "$version" &&
+	pkgpath=$(jq -r .packagePath flake.json) &&
+	test "$(jq -r .nixos.services.nixpull.serviceConfig.ExecStart flake.json)" = \
+	    "$pkgpath/bin/nixpull run -c /etc/nixpull/config.yaml" &&
+	test "$(jq -r .darwin.daemons.nixpull.serviceConfig.ProgramArguments[0] flake.json)" = \
+	    "$pkgpath/bin/nixpull" &&
+	test "$(jq -r ".nixos.failedAssertions | join(\"$S\")" flake.json)" = \
+	    "services.nixpull.allowedSigners (or settings.trust.allowed_signers) must be set: who may release"
 '
+fi
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	test_expect_success 'systemd-analyze verify accepts the unit' '
-		sed "s|/usr/bin/nixpull|$NIXPULL|" "$PK/nixpull.service" >nixpull.service &&
+		sed "s|/usr/bin/nixpull|$NIXPULL|" "$NIXPULL_SRCDIR/packaging/nixpull.service" >nixpull.service &&
 		systemd-analyze verify --man=no ./nixpull.service >out 2>&1 ;
 		rc=$? && cat out && test $rc -eq 0 && test ! -s out
 	'
@@ -206,6 +319,23 @@ else
 	echo "ok $test_count # SKIP systemd-analyze verify: systemd-analyze is not installed (apt-get install systemd)"
 fi
 
-say "not checked offline: nixpkgs' module system (types, merging) and the"
+if command -v systemd-sysusers >/dev/null 2>&1; then
+	test_expect_success 'systemd-sysusers creates the fetcher user and group from nixpull.sysusers' '
+		mkdir -p root/etc &&
+		systemd-sysusers --root="$TEST_DIR/root" "$NIXPULL_SRCDIR/packaging/nixpull.sysusers" &&
+		test "$(cut -d: -f1,5-7 root/etc/passwd)" = \
+		    "nixpull:nixpull fetcher (unprivileged):/var/empty:/usr/sbin/nologin" &&
+		uid=$(cut -d: -f3 root/etc/passwd) && gid=$(cut -d: -f4 root/etc/passwd) &&
+		test "$uid" -gt 0 && test "$uid" -lt 1000 &&
+		test "$(cut -d: -f1,3 root/etc/group)" = "nixpull:$gid" &&
+		sed -n "s/^ *user: *//p" "$NIXPULL_SRCDIR/packaging/example-config.yaml" >user &&
+		echo nixpull >want && test_cmp want user
+	'
+else
+	test_count=$((test_count + 1))
+	echo "ok $test_count # SKIP systemd-sysusers: not installed (apt-get install systemd)"
+fi
+
+say "not checked offline: the NixOS and nix-darwin modules around ours and the"
 say "package build with nixpkgs' stdenv; run 'nix flake check' with network"
 test_done
