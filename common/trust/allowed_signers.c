@@ -36,6 +36,9 @@ struct signers {
 	size_t		 nrevoked, revoked_alloc;
 };
 
+/* What ssh-keygen splits words at (misc.c WHITESPACE, '\n' never here). */
+#define WS	" \t\r"
+
 /* One line being parsed: where, and a cursor into its copy. */
 struct line {
 	const char	*name;
@@ -64,7 +67,7 @@ line_err(struct line *l, const char *fmt, ...)
 static void
 skip_ws(struct line *l)
 {
-	l->p += strspn(l->p, " \t");
+	l->p += strspn(l->p, WS);
 }
 
 /* Cuts the next whitespace-delimited word; NULL at end of line. */
@@ -78,7 +81,7 @@ next_word(struct line *l)
 	if (*l->p == '\0')
 		return NULL;
 	w = l->p;
-	n = strcspn(w, " \t");
+	n = strcspn(w, WS);
 	l->p = w + n;
 	if (*l->p != '\0')
 		*l->p++ = '\0';
@@ -93,6 +96,11 @@ parse_principals(struct line *l)
 
 	skip_ws(l);
 	if (*l->p != '"') {
+		w = l->p + strcspn(l->p, WS);
+		if (*w == '\r' && w[strspn(w, WS)] != '\0') {
+			LINE_ERR(l, "carriage return in principals");
+			return NULL;
+		}
 		if ((w = next_word(l)) != NULL && strchr(w, '"') != NULL) {
 			LINE_ERR(l, "stray quote in principals '%s'", w);
 			return NULL;
@@ -106,7 +114,11 @@ parse_principals(struct line *l)
 	}
 	*q = '\0';
 	l->p = q + 1;
-	if (*l->p != ' ' && *l->p != '\t' && *l->p != '\0') {
+	if (strchr(w, '\r') != NULL) {
+		LINE_ERR(l, "carriage return in principals");
+		return NULL;
+	}
+	if (*l->p != '\0' && strchr(WS, *l->p) == NULL) {
 		LINE_ERR(l, "text after the quoted principals");
 		return NULL;
 	}
@@ -126,7 +138,7 @@ cut_options(struct line *l)
 
 	skip_ws(l);
 	start = p = l->p;
-	for (; *p != '\0' && (quoted || (*p != ' ' && *p != '\t')); p++) {
+	for (; *p != '\0' && (quoted || strchr(WS, *p) == NULL); p++) {
 		if (*p == '\\' && p[1] == '"')
 			p++;
 		else if (*p == '"')
@@ -192,7 +204,11 @@ digits(const char *s, size_t n)
 	return v;
 }
 
-/* YYYYMMDD[HHMM[SS]][Z], local time unless Z (like ssh-keygen). */
+/*
+ * YYYYMMDD[HHMM[SS]][Z|UTC], local time unless Z or UTC (any case), as
+ * ssh-keygen's parse_absolute_time(); seconds up to 61 as its strptime()
+ * takes them (60 and 61 roll over into the next minute).
+ */
 static int
 parse_time(const char *s, int64_t *out)
 {
@@ -201,7 +217,7 @@ parse_time(const char *s, int64_t *out)
 	int utc = 0;
 	time_t t;
 
-	if (s[n] == 'Z' && s[n + 1] == '\0')
+	if (strcasecmp(s + n, "Z") == 0 || strcasecmp(s + n, "UTC") == 0)
 		utc = 1;
 	else if (s[n] != '\0')
 		return -1;
@@ -220,7 +236,7 @@ parse_time(const char *s, int64_t *out)
 	if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 ||
 	    tm.tm_mday < 1 ||
 	    tm.tm_mday > days_in_month(tm.tm_year + 1900, tm.tm_mon + 1) ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59)
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 61)
 		return -1;
 	tm.tm_isdst = -1;
 	t = utc ? timegm(&tm) : mktime(&tm);
@@ -363,7 +379,7 @@ static int
 is_key_word(const char *p)
 {
 	char w[64];
-	size_t n = strcspn(p, " \t");
+	size_t n = strcspn(p, WS);
 
 	if (n >= sizeof(w))
 		return 0;
@@ -440,7 +456,7 @@ parse_lines(struct signers *s, const char *name, const char *text,
     size_t len, int (*fn)(struct signers *, struct line *), struct err *e)
 {
 	struct line l = { name, 0, NULL, e };
-	char *copy = xmalloc(MAX_SIGNERS_LINE + 1);
+	char *copy = NULL;
 	const char *p = text, *end = text + len, *nl;
 	size_t n;
 	int r = -1;
@@ -450,6 +466,7 @@ parse_lines(struct signers *s, const char *name, const char *text,
 		    name, len, MAX_SIGNERS_SIZE);
 		goto out;
 	}
+	copy = xmalloc(len + 1);	/* no line is longer than the file */
 	while (p < end) {
 		l.num++;
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
@@ -457,11 +474,6 @@ parse_lines(struct signers *s, const char *name, const char *text,
 		n = (size_t)(nl - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		if (n > MAX_SIGNERS_LINE) {
-			LINE_ERR(&l, "line longer than %d bytes",
-			    MAX_SIGNERS_LINE);
-			goto out;
-		}
 		if (memchr(p, '\0', n) != NULL) {
 			LINE_ERR(&l, "NUL byte in line");
 			goto out;
@@ -556,44 +568,28 @@ signers_load(struct signers **out, const char *allowed_path,
 }
 
 static int
-is_revoked(const struct signers *s, const unsigned char pk[32])
+is_revoked(const struct signers *s, const struct sshsig_key *k)
 {
 	size_t i;
 
 	for (i = 0; i < s->nrevoked; i++)
-		if (sodium_memcmp(s->revoked[i], pk, 32) == 0)
+		if (sodium_memcmp(s->revoked[i], k->pk, 32) == 0)
 			return 1;
 	return 0;
 }
 
-/* Is p already one of the comma-joined entries of list? */
-static int
-list_has(const char *list, const char *p)
-{
-	size_t n = strlen(p);
-	const char *q = list;
-
-	while ((q = strstr(q, p)) != NULL) {
-		if ((q == list || q[-1] == ',') && (q[n] == '\0' || q[n] == ','))
-			return 1;
-		q++;
-	}
-	return 0;
-}
-
-/* Appends a line's principals to info->principals, whole or not at all. */
+/* Appends principal p (n bytes) to info->principals, whole or not at all. */
 static void
-add_principals(struct sig_info *info, const char *p)
+add_principal(struct sig_info *info, const char *p, size_t n)
 {
-	size_t have = strlen(info->principals), need = strlen(p);
+	size_t have = strlen(info->principals);
 
-	if (list_has(info->principals, p))
-		return;
-	if (have + (have > 0) + need >= sizeof(info->principals))
+	if (have + (have > 0) + n >= sizeof(info->principals))
 		return;
 	if (have > 0)
 		info->principals[have++] = ',';
-	memcpy(info->principals + have, p, need + 1);
+	memcpy(info->principals + have, p, n);
+	info->principals[have + n] = '\0';
 }
 
 static void
@@ -633,58 +629,162 @@ signer_permits(const struct signer *sg, const char *ns, time_t now,
 	return SIG_GOOD;
 }
 
+static int
+same_key(const struct signer *sg, const struct sshsig_key *k)
+{
+	return !sg->ca && sg->blob_len == k->blob_len &&
+	    memcmp(sg->blob, k->blob, k->blob_len) == 0;
+}
+
+static int
+valid_at(const struct signer *sg, time_t now)
+{
+	return (sg->valid_after == 0 || (int64_t)now >= sg->valid_after) &&
+	    (sg->valid_before == 0 || (int64_t)now <= sg->valid_before);
+}
+
+/* Why the key was not accepted: the first refusal seen, and where. */
+struct refusal {
+	enum sig_status	 st;
+	unsigned long	 line;
+	char		 why[256];
+};
+
+/*
+ * ssh-keygen -Y verify -I id: does some line of the key whose patterns
+ * match id permit namespace ns at now?  Notes the first refusal in *rf.
+ */
+static int
+verify_as(const struct signers *s, const struct sshsig_key *k,
+    const char *id, const char *ns, time_t now, struct refusal *rf)
+{
+	enum sig_status st;
+	char why[sizeof(rf->why)];
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct signer *sg = &s->v[i];
+
+		if (!same_key(sg, k) ||
+		    sshsig_match_list(id, sg->principals) != 1)
+			continue;
+		if ((st = signer_permits(sg, ns, now, why,
+		    sizeof(why))) == SIG_GOOD)
+			return 1;
+		if (rf->line == 0) {
+			rf->st = st;
+			rf->line = sg->line;
+			memcpy(rf->why, why, sizeof(why));
+		}
+	}
+	return 0;
+}
+
+/*
+ * What git does: the principals of the first line of the key valid at
+ * now (ssh-keygen -Y find-principals), one by one up to an empty one,
+ * each verified with verify_as().  Fills info->principals with those that
+ * verify; 1 when any did.
+ */
+static int
+principals_verify(const struct signers *s, const struct sshsig_key *k,
+    const char *ns, time_t now, struct sig_info *info, struct refusal *rf)
+{
+	const struct signer *first = NULL;
+	const char *p, *end;
+	char *id;
+	size_t i, n;
+	int good = 0;
+
+	for (i = 0; i < s->n && first == NULL; i++)
+		if (same_key(&s->v[i], k) && valid_at(&s->v[i], now))
+			first = &s->v[i];
+	if (first == NULL)
+		return 0;
+	for (p = first->principals; *p != '\0' && *p != ','; p = end) {
+		n = strcspn(p, ",");
+		end = p[n] == ',' ? p + n + 1 : p + n;
+		id = xmalloc(n + 1);
+		memcpy(id, p, n);
+		id[n] = '\0';
+		if (verify_as(s, k, id, ns, now, rf)) {
+			add_principal(info, p, n);
+			good = 1;
+		}
+		free(id);
+	}
+	if (!good && rf->line == 0) {
+		rf->st = SIG_UNKNOWN_KEY;
+		rf->line = first->line;
+		snprintf(rf->why, sizeof(rf->why), "has no principal that "
+		    "its lines match ('%.200s')", first->principals);
+	}
+	return good;
+}
+
+/* Why no line of the key is valid at now: the first one's reason. */
+static void
+first_refusal(const struct signers *s, const struct sshsig_key *k,
+    const char *ns, time_t now, struct refusal *rf)
+{
+	char why[sizeof(rf->why)];
+	enum sig_status st;
+	size_t i;
+
+	for (i = 0; i < s->n && rf->line == 0; i++) {
+		if (!same_key(&s->v[i], k))
+			continue;
+		if ((st = signer_permits(&s->v[i], ns, now, why,
+		    sizeof(why))) != SIG_GOOD) {
+			rf->st = st;
+			rf->line = s->v[i].line;
+			memcpy(rf->why, why, sizeof(why));
+		}
+	}
+}
+
+static unsigned long
+ca_line(const struct signers *s, const struct sshsig_key *k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].ca && s->v[i].blob_len == k->blob_len &&
+		    memcmp(s->v[i].blob, k->blob, k->blob_len) == 0)
+			return s->v[i].line;
+	return 0;
+}
+
 int
 signers_check(const struct signers *s, const struct sshsig_key *k,
     const char *ns, time_t now, struct sig_info *info, struct err *e)
 {
-	enum sig_status st, first = SIG_UNKNOWN_KEY;
-	unsigned long first_line = 0, ca_line = 0;
-	char why[256], first_why[256] = "";
-	size_t i;
-	int good = 0;
+	struct refusal rf;
+	unsigned long ca;
 
+	memset(&rf, 0, sizeof(rf));
 	info->principals[0] = '\0';
 	sshsig_fingerprint(k->blob, k->blob_len, info->fingerprint,
 	    sizeof(info->fingerprint));
-	if (is_revoked(s, k->pk)) {
+	if (is_revoked(s, k)) {
 		info->status = SIG_REVOKED;
 		return err_set(e, "signature by revoked key %s",
 		    info->fingerprint);
 	}
-	for (i = 0; i < s->n; i++) {
-		const struct signer *sg = &s->v[i];
-
-		if (sg->blob_len != k->blob_len ||
-		    memcmp(sg->blob, k->blob, k->blob_len) != 0)
-			continue;
-		if (sg->ca) {
-			if (ca_line == 0)
-				ca_line = sg->line;
-			continue;
-		}
-		if ((st = signer_permits(sg, ns, now, why,
-		    sizeof(why))) == SIG_GOOD) {
-			good = 1;
-			add_principals(info, sg->principals);
-		} else if (first_line == 0) {
-			first = st;
-			first_line = sg->line;
-			memcpy(first_why, why, sizeof(why));
-		}
-	}
-	if (good) {
+	if (principals_verify(s, k, ns, now, info, &rf)) {
 		info->status = SIG_GOOD;
 		return 0;
 	}
-	if (first_line != 0) {
-		info->status = first;
-		return err_set(e, "%s:%lu: key %s %s", s->name, first_line,
-		    info->fingerprint, first_why);
+	info->principals[0] = '\0';
+	if (rf.line == 0)
+		first_refusal(s, k, ns, now, &rf);
+	if (rf.line != 0) {
+		info->status = rf.st;
+		return err_set(e, "%s:%lu: key %s %s", s->name, rf.line,
+		    info->fingerprint, rf.why);
 	}
-	if (ca_line != 0) {
+	if ((ca = ca_line(s, k)) != 0) {
 		info->status = SIG_CERT_ONLY;
 		return err_set(e, "%s:%lu: key %s is only a cert-authority "
-		    "and certificates are not supported", s->name, ca_line,
+		    "and certificates are not supported", s->name, ca,
 		    info->fingerprint);
 	}
 	info->status = SIG_UNKNOWN_KEY;

@@ -4,32 +4,49 @@
  *
  * Line format:
  *	principals [options] keytype base64-key [comment]
- * principals is a comma list, optionally double-quoted; options are
- * comma-separated keywords (case-insensitive): cert-authority,
- * namespaces="pattern-list", valid-after="YYYYMMDD[HHMM[SS]][Z]",
- * valid-before="...".  '#' lines, blank lines and CRLF are accepted.
+ * principals is a comma list of patterns, optionally double-quoted;
+ * options are comma-separated keywords (case-insensitive): cert-authority,
+ * namespaces="pattern-list", valid-after="YYYYMMDD[HHMM[SS]][Z|UTC]",
+ * valid-before="...".  Words are separated by spaces, tabs and carriage
+ * returns (so CRLF and CR CR LF line ends are fine), '#' lines and blank
+ * lines are skipped whatever their length, as in ssh-keygen.
  *
- * Deliberately stricter than ssh-keygen -Y verify:
+ * Who signed, as git finds it: git asks `ssh-keygen -Y find-principals`
+ * for the principals of the first line that holds the key and is valid,
+ * takes them one by one up to an empty one, and asks `ssh-keygen -Y verify
+ * -I <principal>` for each, which matches the principal against the
+ * pattern list of every line of the key (OpenSSH match_pattern_list(): a
+ * negated pattern that matches wins, a sub-pattern of 1023 bytes or more
+ * matches nothing) and checks that line's namespaces and validity.
+ * signers_check() does the same; the principals that verify are reported.
+ * So "!alice K", "alice,!alice K" and ",alice K" never verify.
+ *
+ * Deliberately stricter than ssh-keygen -Y verify (and git), each checked
+ * by tests/integration/t0310-verify-oracle.sh:
  *  - validity windows are checked against `now` (the current time), never
  *    against a committer date that the signer controls;
  *  - any malformed line makes the whole file an error "FILE:LINE: what"
- *    (ssh-keygen skips bad lines with a debug message);
+ *    (ssh-keygen skips bad lines with a debug message), among them a
+ *    carriage return inside the principals and an impossible date such as
+ *    February 30th (strptime() takes it and mktime() moves it to March);
  *  - cert-authority lines never match a plain key (SIG_CERT_ONLY), and
  *    certificates are not supported at all;
  *  - lines with a key type other than ssh-ed25519 and
  *    sk-ssh-ed25519@openssh.com are parsed (the type must be well-formed and
  *    the base64 valid) but never match anything;
- *  - principals are labels only: no identity is matched against them, as
- *    git does with `ssh-keygen -Y find-principals`.
- * A key listed on several lines is accepted when any of them permits it.
+ *  - a revocation file that is configured but missing is an error (git
+ *    warns and verifies without it): a revocation list that went away must
+ *    not give revoked keys back their trust.
  *
  * Revocation file: one public key per line ("ssh-ed25519 AAAA... comment"),
  * '#' comments and blank lines, the same strictness (KRLs are not read); a
  * revoked key never verifies, whatever the allowed_signers file says.  A
- * key is revoked by its raw ed25519 point, so revoking it as ssh-ed25519
- * also revokes it as sk-ssh-ed25519 (any application) and vice versa.
+ * key is revoked by its raw ed25519 point, so
+ * revoking it as ssh-ed25519 also revokes it as sk-ssh-ed25519 (any
+ * application) and vice versa.
  *
- * Times without 'Z' are local time, as in ssh-keygen; dates are checked
+ * Times without 'Z' or 'UTC' are local time, as in ssh-keygen; seconds 60
+ * and 61 are taken as ssh-keygen's strptime() takes them; dates are checked
  * (no February 30th, nothing before 1970).
  */
 #ifndef NIXPULL_ALLOWED_SIGNERS_H

@@ -13,6 +13,7 @@
 #define KT_ED25519		"ssh-ed25519"
 #define KT_SK_ED25519		"sk-ssh-ed25519@openssh.com"
 #define ED25519_PK_LEN		32
+#define MATCH_SUBPATTERN_MAX	1023	/* OpenSSH: char sub[1024] */
 
 int
 sshrd_bytes(struct sshrd *r, size_t n, const unsigned char **out)
@@ -206,6 +207,9 @@ sshsig_match_list(const char *s, const char *list)
 			p++;
 		if ((end = strchr(p, ',')) == NULL)
 			end = p + strlen(p);
+		/* OpenSSH copies a sub-pattern into 1024 bytes or gives up. */
+		if ((size_t)(end - p) >= MATCH_SUBPATTERN_MAX)
+			return 0;
 		if (match_glob(s, p, (size_t)(end - p))) {
 			if (negated)
 				return -1;

@@ -70,6 +70,8 @@ int	 sshsig_keytype_known(const char *name);
 /*
  * OpenSSH match_pattern_list(): 1 if s matches a positive pattern of the
  * comma list and no negated one, -1 if a negated one matches, else 0.
+ * As there, a sub-pattern of 1023 bytes or more ('!' not counted) makes
+ * the whole list match nothing (0), whatever came before it.
  */
 int	 sshsig_match_list(const char *s, const char *list);
 

@@ -95,6 +95,20 @@ test_options(void)
 	signers_free(s);
 	T_EQ_INT(parse("a valid-after=\"20210229\" " ALICE, &s, &e), -1);
 	T_EQ_INT(parse("a valid-after=\"202001012460\" " ALICE, &s, &e), -1);
+	/* What ssh-keygen's strptime() takes: seconds 60 and 61, z, UTC. */
+	T_EQ_INT(parse("a valid-after=\"20200101000061\" " ALICE, &s, &e), 0);
+	signers_free(s);
+	T_EQ_INT(parse("a valid-after=\"20200101000062\" " ALICE, &s, &e),
+	    -1);
+	T_EQ_INT(parse("a valid-after=\"20200101z\",valid-before="
+	    "\"20200102utc\" " ALICE, &s, &e), 0);
+	signers_free(s);
+	T_EQ_INT(parse("a valid-after=\"20200101UTCZ\" " ALICE, &s, &e), -1);
+	/* A carriage return in the principals, quoted or not. */
+	T_EQ_INT(parse("a\rb " ALICE, &s, &e), -1);
+	T_CONTAINS(e.msg, "carriage return in principals");
+	T_EQ_INT(parse("\"a\rb\" " ALICE, &s, &e), -1);
+	T_CONTAINS(e.msg, "carriage return in principals");
 	/* A cert type in the file is allowed, never used. */
 	T_EQ_INT(parse("a ssh-ed25519-cert-v01@openssh.com "
 	    "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAA\n", &s, &e),
@@ -124,6 +138,23 @@ test_match_list(void)
 	T_EQ_INT(sshsig_match_list("", ""), 0);
 	T_EQ_INT(sshsig_match_list("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
 	    "*a*a*a*a*a*a*a*a*a*a*a*a*c"), 0);
+	/* A sub-pattern of 1023 bytes or more: OpenSSH gives up (0). */
+	{
+		char s[1100], list[1200];
+
+		memset(s, 'a', 1023);
+		s[1023] = '\0';
+		snprintf(list, sizeof(list), "x,%s", s);
+		T_EQ_INT(sshsig_match_list(s, list), 0);
+		snprintf(list, sizeof(list), "%s,%s", "*", s);
+		T_EQ_INT(sshsig_match_list("x", list), 0);
+		snprintf(list, sizeof(list), "!x,%s", s);
+		T_EQ_INT(sshsig_match_list("x", list), -1);
+		s[1022] = '\0';
+		snprintf(list, sizeof(list), "!%s", s);
+		T_EQ_INT(sshsig_match_list(s, list), -1);
+		T_EQ_INT(sshsig_match_list(s, s), 1);
+	}
 }
 
 /* A key blob for ALICE, for signers_check. */
@@ -174,10 +205,31 @@ test_check(void)
 
 	T_EQ_INT(check("a,b " ALICE "\n", NULL, "git", t2025, &info, &e), 0);
 	T_EQ_STR(info.principals, "a,b");
-	/* Several lines: any permitting line wins; principals joined. */
+	/*
+	 * As git: the principals of the first line of the key (valid at now)
+	 * are matched against every line of the key, negation winning.
+	 */
 	T_EQ_INT(check("x namespaces=\"file\" " ALICE "\ny " ALICE "\n"
-	    "z " ALICE "\ny " ALICE "\n", NULL, "git", t2025, &info, &e), 0);
+	    "z " ALICE "\ny " ALICE "\n", NULL, "git", t2025, &info, &e), -1);
+	T_EQ_INT(info.status, SIG_WRONG_NAMESPACE);
+	T_EQ_INT(check("y,z " ALICE "\nz namespaces=\"file\" " ALICE "\n",
+	    NULL, "git", t2025, &info, &e), 0);
 	T_EQ_STR(info.principals, "y,z");
+	T_EQ_INT(check("x valid-before=\"20200101Z\" " ALICE "\ny " ALICE
+	    "\n", NULL, "git", t2025, &info, &e), 0);
+	T_EQ_STR(info.principals, "y");
+	T_EQ_INT(check("y* " ALICE "\n", NULL, "git", t2025, &info, &e), 0);
+	T_EQ_STR(info.principals, "y*");
+	T_EQ_INT(check("!a " ALICE "\n", NULL, "git", t2025, &info, &e), -1);
+	T_EQ_INT(info.status, SIG_UNKNOWN_KEY);
+	T_CONTAINS(e.msg, "test:1: key SHA256:");
+	T_CONTAINS(e.msg, "no principal");
+	T_EQ_INT(check("a,!a " ALICE "\n", NULL, "git", t2025, &info, &e), -1);
+	T_EQ_INT(check(",a " ALICE "\n", NULL, "git", t2025, &info, &e), -1);
+	T_EQ_INT(check("a,,b " ALICE "\n", NULL, "git", t2025, &info, &e), 0);
+	T_EQ_STR(info.principals, "a");
+	T_EQ_INT(check("# c\r\r\n" "b " ALICE "\r\r\n", NULL, "git", t2025,
+	    &info, &e), 0);
 	T_EQ_INT(check("x namespaces=\"file\" " ALICE "\n", NULL, "git",
 	    t2025, &info, &e), -1);
 	T_EQ_INT(info.status, SIG_WRONG_NAMESPACE);
