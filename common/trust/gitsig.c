@@ -4,7 +4,9 @@
  * sshsig_verify() for the namespace "git".
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "gitsig.h"
 #include "caps.h"
@@ -135,6 +137,71 @@ gitsig_parse_tag(const char *obj, size_t len, struct gitsig_tag *tag,
 	return 0;
 }
 
+/* The value of header NAME in the header section, or NULL. */
+static const char *
+header_find(const char *obj, const char *end, const char *name)
+{
+	const char *line, *next;
+	size_t n = strlen(name);
+
+	for (line = obj; line < end && line[0] != '\n'; line = next) {
+		next = line_next(line, end);
+		if (has_prefix(line, end, name) && line + n < end &&
+		    line[n] == ' ')
+			return line + n + 1;
+	}
+	return NULL;
+}
+
+/*
+ * The date of a "committer"/"tagger" ident as git reads it for the
+ * verify-time it gives ssh-keygen (digits after the last '>'), or 0 when
+ * there is none (git then verifies at the current time); saturates.
+ */
+static uint64_t
+ident_date(const char *v, const char *end)
+{
+	const char *eol = memchr(v, '\n', end - v), *p, *gt = NULL;
+	uint64_t t = 0;
+
+	if (eol == NULL)
+		eol = end;
+	for (p = v; p < eol; p++)
+		if (*p == '>')
+			gt = p;
+	if (gt == NULL)
+		return 0;
+	for (p = gt + 1; p < eol && *p == ' '; p++)
+		;
+	for (; p < eol && *p >= '0' && *p <= '9'; p++)
+		t = t > (UINT64_MAX - 9) / 10 ? UINT64_MAX : t * 10 +
+		    (uint64_t)(*p - '0');
+	return t;
+}
+
+/*
+ * git hands ssh-keygen the signer's date as "-Overify-time=YYYYMMDDHHMMSS"
+ * in local time; from the year 10000 on ssh-keygen cannot read it and the
+ * signature never verifies.  Refuse those as git does.
+ */
+static int
+date_check(const char *obj, size_t len, const char *header, struct err *e)
+{
+	const char *v = header_find(obj, obj + len, header);
+	uint64_t t;
+	time_t tt;
+	struct tm tm;
+
+	if (v == NULL || (t = ident_date(v, obj + len)) == 0)
+		return 0;
+	tt = (time_t)t;
+	if (t > (uint64_t)INT64_MAX || (uint64_t)tt != t ||
+	    localtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999)
+		return err_set(e, "%s date %llu is in the year 10000 or later "
+		    "(git cannot verify it)", header, (unsigned long long)t);
+	return 0;
+}
+
 /* Where the message starts (after the first empty line), or end. */
 static const char *
 message_start(const char *obj, const char *end)
@@ -236,6 +303,9 @@ gitsig_split_tag(const char *obj, size_t len, struct gitsig_tag *tag,
 		return GITSIG_UNSIGNED;
 	if (!has_prefix(match, end, SSH_MARKER))
 		return err_set(e, "tag signature is not an SSH signature");
+	if (header_find(obj, end, "tagger") == NULL)
+		return err_set(e, "signed tag object without a 'tagger' header "
+		    "(git verify-tag refuses it)");
 	if (tag_other_sig(obj, match, ostart, ostop, e) == -1)
 		return -1;
 	from = obj;
@@ -338,6 +408,10 @@ verify_raw(git_odb_object *obj, bool is_tag, const struct signers *s,
 	if (split == GITSIG_UNSIGNED) {
 		res->outcome = GITSIG_NO_SIGNATURE;
 		err_set(e, "no signature");
+		goto out;
+	}
+	if (date_check(data, len, is_tag ? "tagger" : "committer", e) != 0) {
+		res->outcome = GITSIG_MALFORMED_OBJECT;
 		goto out;
 	}
 	if (sshsig_verify(s, buf_str(&sig), sig.len, buf_str(&payload),

@@ -28,7 +28,15 @@
  *    removed from the header section as git's remove_signature() does (at
  *    most two; a block right after another replaces it); stricter than
  *    git: a third block makes the object malformed (git writes past its
- *    array).
+ *    array);
+ *  - a signed tag must have a "tagger" header (git verify-tag refuses one
+ *    without it).
+ *
+ * Both: git gives ssh-keygen the "committer" (commit) or "tagger" (tag)
+ * date as its verify time, in local time as YYYYMMDDHHMMSS; from the year
+ * 10000 on ssh-keygen cannot read it and git refuses the signature, so we
+ * refuse it too (GITSIG_MALFORMED_OBJECT).  We never verify at that date
+ * (allowed_signers.h: validity is checked at the current time).
  */
 #ifndef NIXPULL_GITSIG_H
 #define NIXPULL_GITSIG_H

@@ -14,7 +14,12 @@
 #  - two gpgsig headers: malformed (git reads the first armor);
 #  - text after the armor's END line (ssh-keygen ignores it);
 #  - a tag whose "tag" header does not match the ref it is under (git
-#    verify-tag does not look at the ref).
+#    verify-tag does not look at the ref);
+#  - a malformed allowed_signers line (a carriage return inside the
+#    principals, February 30th) refuses the whole file (exit 78) where
+#    ssh-keygen skips the line;
+#  - a configured revocation file that is missing (exit 78; git warns and
+#    verifies without it).
 # The revocation list agrees because git is given it too
 # (gpg.ssh.revocationFile); a cert-authority line agrees as well (ssh-keygen
 # does not match a plain key against it).
@@ -437,6 +442,136 @@ test_expect_success 'threshold 2: a commit signature alone would not deploy' '
 	"$NIXPULL" verify -c "$TEST_DIR/k2.yaml" "$GOOD" >"$TEST_DIR/out" &&
 	test_grep "^deploy: no \(1 of 2 required distinct keys" \
 	    "$TEST_DIR/out"
+'
+
+# --- allowed_signers read as ssh-keygen reads it (issue 10, item 8) ---
+# git asks `ssh-keygen -Y find-principals` for the principals of the first
+# line that holds the key, prints them one per line up to an empty one, and
+# then `ssh-keygen -Y verify -I <principal>` for each: the principal is
+# matched against every line's pattern list (match_pattern_list(), where a
+# negation wins and a sub-pattern of 1023 bytes or more matches nothing).
+
+# allow_as FILE TEXT...: an allowed_signers file of the lines given, where
+# K stands for alice's key ("ssh-ed25519 AAAA...").
+allow_as() {
+	local f=$1 k l
+	shift
+	read -r k l <"$TEST_DIR/keys/alice.pub" || return 1
+	k="$k ${l%% *}"
+	: >"$f" || return 1
+	for l in "$@"; do
+		printf '%s\n' "${l//K/$k}" >>"$f" || return 1
+	done
+}
+
+# both FILE OURS THEIRS [REGEX]: nixpull verify and git verify-commit of
+# GOOD with FILE as allowed_signers: nixpull exits OURS, git gives THEIRS.
+both() {
+	A=$1 ours "$GOOD" "$2" "${4:-.}" && A=$1 theirs commit "$GOOD" "$3"
+}
+
+long() { head -c "$1" /dev/zero | tr '\0' "$2"; }
+
+test_expect_success 'principals that can never match agree with git' '
+	allow_as "$TEST_DIR/as" "!alice@example.com K" &&
+	both "$TEST_DIR/as" 1 1 "no principal" &&
+	allow_as "$TEST_DIR/as" "alice@example.com,!alice@example.com K" &&
+	both "$TEST_DIR/as" 1 1 "no principal" &&
+	allow_as "$TEST_DIR/as" ",alice@example.com K" &&
+	both "$TEST_DIR/as" 1 1 "no principal"
+'
+
+test_expect_success 'principal lists and patterns that match agree with git' '
+	allow_as "$TEST_DIR/as" "alice@example.com,bob@example.com K" &&
+	both "$TEST_DIR/as" 0 0 "^signer: alice@example.com,bob@example.com$" &&
+	allow_as "$TEST_DIR/as" "alice@example.com,,bob@example.com K" &&
+	both "$TEST_DIR/as" 0 0 "^signer: alice@example.com$" &&
+	allow_as "$TEST_DIR/as" "a* K" &&
+	both "$TEST_DIR/as" 0 0 "^signer: a\*$" &&
+	allow_as "$TEST_DIR/as" "\"alice smith\" K" &&
+	both "$TEST_DIR/as" 0 0 "^signer: alice smith$"
+'
+
+test_expect_success 'the first line of the key names the principals, as in git' '
+	allow_as "$TEST_DIR/as" "alice@example.com namespaces=\"file\" K" \
+	    "bob@example.com K" &&
+	both "$TEST_DIR/as" 1 1 "not allowed for namespace .git." &&
+	allow_as "$TEST_DIR/as" "alice@example.com K" \
+	    "bob@example.com namespaces=\"file\" K" &&
+	both "$TEST_DIR/as" 0 0 "^signer: alice@example.com$" &&
+	allow_as "$TEST_DIR/as" "old@example.com valid-before=\"20200101\" K" \
+	    "alice@example.com K" &&
+	both "$TEST_DIR/as" 0 0 "^signer: alice@example.com$"
+'
+
+test_expect_success 'a sub-pattern of 1023 bytes or more matches nothing' '
+	allow_as "$TEST_DIR/as" \
+	    "alice@example.com namespaces=\"git,$(long 1100 x)\" K" &&
+	both "$TEST_DIR/as" 1 1 "not allowed for namespace" &&
+	allow_as "$TEST_DIR/as" "$(long 1023 a) K" &&
+	both "$TEST_DIR/as" 1 1 "no principal" &&
+	allow_as "$TEST_DIR/as" "$(long 1022 a) K" &&
+	both "$TEST_DIR/as" 0 0 "good signature"
+'
+
+test_expect_success 'a carriage return inside the principals is refused' '
+	allow_as "$TEST_DIR/as" "$(printf "ali\rce@example.com") K" &&
+	both "$TEST_DIR/as" 78 1 "carriage return in principals"
+'
+
+test_expect_success 'line ends and comments as ssh-keygen reads them' '
+	allow_as "$TEST_DIR/as" "$(printf "alice@example.com K\r\r")" &&
+	both "$TEST_DIR/as" 0 0 "good signature" &&
+	allow_as "$TEST_DIR/as" "#$(long 9000 x)" "alice@example.com K" &&
+	both "$TEST_DIR/as" 0 0 "good signature"
+'
+
+test_expect_success 'validity times as ssh-keygen parses them' '
+	for t in 20200101000060 20200101000061 20200101z 20200101UTC \
+	    20200101utc; do
+		allow_as "$TEST_DIR/as" \
+		    "alice@example.com valid-after=\"$t\" K" &&
+		both "$TEST_DIR/as" 0 0 "good signature" || return 1
+	done &&
+	allow_as "$TEST_DIR/as" \
+	    "alice@example.com valid-after=\"20200101000062\" K" &&
+	both "$TEST_DIR/as" 78 1 "invalid time"
+'
+
+test_expect_success 'February 30th (stricter: ssh-keygen takes March 1st)' '
+	allow_as "$TEST_DIR/as" "alice@example.com valid-after=\"20200230\" K" &&
+	both "$TEST_DIR/as" 78 0 "invalid time .20200230."
+'
+
+test_expect_success 'a missing revocation file (stricter: git ignores it)' '
+	V=$TEST_DIR/no-such-file ours "$GOOD" 78 "no-such-file" &&
+	V=$TEST_DIR/no-such-file theirs commit "$GOOD" 0
+'
+
+test_expect_success 'a signed tag without a tagger is refused, as by git' '
+	printf "object %s\ntype commit\ntag nt\n\nno tagger\n" "$GOOD" \
+	    >"$TEST_DIR/tp" &&
+	sign_payload "$TEST_DIR/tp" alice git &&
+	oid=$(cat "$TEST_DIR/tp" "$TEST_DIR/tp.sig" | store tag) &&
+	ours "$oid" 1 "without a .tagger. header" &&
+	theirs tag "$oid" 1
+'
+
+test_expect_success 'a committer date in the year 10000 is refused, as by git' '
+	GIT_COMMITTER_DATE="@253402300800 +0000" signed_commit "$R" y10k &&
+	oid=$(head_oid) &&
+	ours "$oid" 1 "year 10000" &&
+	theirs commit "$oid" 1 &&
+	GIT_COMMITTER_DATE="@253402300799 +0000" signed_commit "$R" y9999 &&
+	oid=$(head_oid) &&
+	ours "$oid" 0 "good signature" &&
+	theirs commit "$oid" 0
+'
+
+test_expect_success 'a tagger date in the year 10000 is refused, as by git' '
+	GIT_COMMITTER_DATE="@253402300800 +0000" signed_tag "$R" y10k "$GOOD" &&
+	ours y10k 1 "year 10000" &&
+	theirs tag y10k 1
 '
 
 test_done

@@ -101,6 +101,15 @@ test_tag(void)
 	T_EQ_STR(buf_str(&payload), TAGHDR "\nmsg\n");
 	T_EQ_STR(buf_str(&sig), ARMOR);
 
+	/* signed without a tagger: refused (git verify-tag); unsigned: fine */
+	T_EQ_INT(split_tag("object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+	    "type commit\ntag v1.0\n\nmsg\n" ARMOR, &tag), -1);
+	T_EQ_INT(split_tag("object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+	    "type commit\ntag v1.0\n\nmsg\n", &tag), GITSIG_UNSIGNED);
+	/* "tagger" in the message is not the header */
+	T_EQ_INT(split_tag("object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+	    "type commit\ntag v1.0\n\ntagger x\n" ARMOR, &tag), -1);
+
 	/* the last armor start wins; junk after it stays in the signature */
 	T_EQ_INT(split_tag(TAGHDR "\nmsg\n" ARMOR ARMOR "junk\n", &tag),
 	    GITSIG_SIGNED);
