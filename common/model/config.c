@@ -145,16 +145,20 @@ key_lookup(struct cparse *c, const char *section, const struct ynode *kn,
 static void walk_map(struct cparse *c, const char *section,
     const struct ynode *map);
 
+/* A section's keys are in the table under its full name ("a.b"). */
 static void
 walk_section(struct cparse *c, const struct key *k, const struct ynode *v)
 {
+	char full[128];
+
 	if (ynode_is_null(v))
 		return;		/* "report:" alone: all defaults */
+	config_key_fullname(k, full, sizeof(full));
 	if (v->type != YNODE_MAP) {
-		cparse_type_error(c, k->name, "a mapping", v);
+		cparse_type_error(c, full, "a mapping", v);
 		return;
 	}
-	walk_map(c, k->name, v);
+	walk_map(c, full, v);
 }
 
 static void
@@ -242,6 +246,7 @@ parse_tree(struct cparse *c, const struct ydoc *doc)
 	check_required(c, root);
 	check_host(c, root);
 	checks_finish(c->cfg);
+	config_reboot_finish(c);
 }
 
 #define SEC	1000ULL
@@ -284,6 +289,14 @@ config_defaults(struct config *cfg)
 	cfg->activate.timeout_ms = 1 * HOUR;
 	cfg->report.timeout_ms = 30 * SEC;
 	cfg->privsep.user = xstrdup("nixpull");
+	cfg->reboot.policy = REBOOT_NEVER;
+	cfg->reboot.users = USERS_WAIT;	/* a workstation's; see parse_tree */
+	cfg->reboot.inhibitors = INHIBITORS_RESPECT;
+	cfg->reboot.notice_ms = 5 * MIN;
+	cfg->reboot.max_defer_ms = 7 * 24 * HOUR;
+	cfg->reboot.fleet_lock.group = xstrdup("default");
+	cfg->reboot.fleet_lock.machine_id = xstrdup("/etc/machine-id");
+	cfg->reboot.fleet_lock.timeout_ms = 30 * SEC;
 }
 
 void

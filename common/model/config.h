@@ -11,7 +11,9 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "caps.h"
 #include "err.h"
+#include "reboot_window.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/nixpull/config.yaml"
 #define CONFIG_AUTO		(-1)	/* max_jobs / cores: let the tuner pick */
@@ -19,6 +21,9 @@
 enum build_profile { PROFILE_WORKSTATION, PROFILE_SERVER };
 enum on_battery { ON_BATTERY_DEFER, ON_BATTERY_BUILD };
 enum activate_mode { MODE_SWITCH, MODE_BOOT, MODE_TEST, MODE_NONE };
+enum reboot_policy { REBOOT_NEVER, REBOOT_WHEN_NEEDED };
+enum reboot_users { USERS_WAIT, USERS_IGNORE };
+enum reboot_inhibitors { INHIBITORS_RESPECT, INHIBITORS_IGNORE };
 
 struct health_check {
 	struct strvec	argv;		/* a YAML string split on blanks, or a list */
@@ -90,6 +95,26 @@ struct config {
 	struct {
 		char		*user;	/* the fetcher's user; default "nixpull" */
 	} privsep;
+
+	struct {
+		enum reboot_policy policy;	/* default never: report only */
+		struct reboot_window windows[MAX_REBOOT_WINDOWS];
+		size_t		 nwindows;	/* 0: any time */
+		char		*tz;		/* NULL: the host's zone */
+		enum reboot_users users;	/* default: wait on a
+						   workstation, else ignore */
+		enum reboot_inhibitors inhibitors;	/* default respect */
+		uint64_t	 notice_ms;	/* default 5m */
+		uint64_t	 max_defer_ms;	/* default 7d, then overdue */
+		struct {
+			char	*url;		/* NULL: no fleet-wide lock */
+			char	*group;		/* default "default" */
+			char	*token_file;	/* secret: path only */
+			char	*ca_file;
+			char	*machine_id;	/* default /etc/machine-id */
+			uint64_t timeout_ms;	/* default 30s, per request */
+		} fleet_lock;
+	} reboot;
 };
 
 /*
@@ -117,5 +142,6 @@ const char *config_path(const char *opt);
 
 const char *config_mode_name(enum activate_mode m);
 const char *config_profile_name(enum build_profile p);
+const char *config_reboot_policy_name(enum reboot_policy p);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "config.h"
@@ -58,6 +59,15 @@ int	cparse_duration(struct cparse *c, const char *full,
 	    const struct ynode *v, bool nonzero, uint64_t *ms);
 /* Why h is no host name, or NULL. */
 const char *config_host_invalid(const char *h);
+
+/* config_reboot.c */
+/* reboot.windows: a list of {days, start, length} mappings. */
+void	config_set_windows(struct cparse *c, const char *full,
+	    const struct key *k, const struct ynode *v);
+/* After the walk: reboot.users defaults to ignore on a server. */
+void	config_reboot_finish(struct cparse *c);
+/* reboot.windows as config_set_windows() reads it back. */
+void	config_print_windows(FILE *fp, const struct config *cfg);
 
 /* config_checks.c */
 /* activate.checks: a list of commands or {command, timeout} mappings. */

@@ -14,10 +14,16 @@ static const char *const profile_names[] = { "workstation", "server", NULL };
 static const char *const battery_names[] = { "defer", "build", NULL };
 static const char *const mode_names[] = { "switch", "boot", "test", "none",
 	NULL };
+static const char *const policy_names[] = { "never", "when-needed", NULL };
+static const char *const users_names[] = { "wait", "ignore", NULL };
+static const char *const inhibitors_names[] = { "respect", "ignore", NULL };
 
 _Static_assert(sizeof(enum build_profile) == sizeof(unsigned) &&
     sizeof(enum on_battery) == sizeof(unsigned) &&
-    sizeof(enum activate_mode) == sizeof(unsigned), "enums as unsigned");
+    sizeof(enum activate_mode) == sizeof(unsigned) &&
+    sizeof(enum reboot_policy) == sizeof(unsigned) &&
+    sizeof(enum reboot_users) == sizeof(unsigned) &&
+    sizeof(enum reboot_inhibitors) == sizeof(unsigned), "enums as unsigned");
 
 #define F(m) offsetof(struct config, m)
 #define SECTION(s) { NULL, s, K_SECTION, 0, 0, 0, 0, NULL }
@@ -95,6 +101,29 @@ const struct key config_keys[] = {
 	  0, NULL },
 	SECTION("privsep"),
 	{ "privsep", "user", K_STR, F(privsep.user), 0, 0, 0, NULL },
+	SECTION("reboot"),
+	{ "reboot", "policy", K_ENUM, F(reboot.policy), 0, 0, 0, policy_names },
+	{ "reboot", "windows", K_WINDOWS, 0, KF_NULLABLE, 0, 0, NULL },
+	{ "reboot", "tz", K_TZ, F(reboot.tz), KF_NULLABLE, 0, 0, NULL },
+	{ "reboot", "users", K_ENUM, F(reboot.users), 0, 0, 0, users_names },
+	{ "reboot", "inhibitors", K_ENUM, F(reboot.inhibitors), 0, 0, 0,
+	  inhibitors_names },
+	{ "reboot", "notice", K_DURATION, F(reboot.notice_ms), 0, 0, 0, NULL },
+	{ "reboot", "max_defer", K_DURATION, F(reboot.max_defer_ms),
+	  KF_NONZERO, 0, 0, NULL },
+	{ "reboot", "fleet_lock", K_SECTION, 0, 0, 0, 0, NULL },
+	{ "reboot.fleet_lock", "url", K_LOCK_URL, F(reboot.fleet_lock.url),
+	  KF_NULLABLE, 0, 0, NULL },
+	{ "reboot.fleet_lock", "group", K_LOCK_GROUP,
+	  F(reboot.fleet_lock.group), 0, 0, 0, NULL },
+	{ "reboot.fleet_lock", "token_file", K_SECRET,
+	  F(reboot.fleet_lock.token_file), KF_NULLABLE, 0, 0, NULL },
+	{ "reboot.fleet_lock", "ca_file", K_PATH,
+	  F(reboot.fleet_lock.ca_file), KF_NULLABLE, 0, 0, NULL },
+	{ "reboot.fleet_lock", "machine_id", K_PATH,
+	  F(reboot.fleet_lock.machine_id), 0, 0, 0, NULL },
+	{ "reboot.fleet_lock", "timeout", K_DURATION,
+	  F(reboot.fleet_lock.timeout_ms), KF_NONZERO, 0, 0, NULL },
 };
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == CONFIG_NKEYS,
     "CONFIG_NKEYS is the number of entries in config_keys");
@@ -104,7 +133,8 @@ config_key_is_string(const struct key *k)
 {
 	switch (k->type) {
 	case K_STR: case K_PATH: case K_ABSPATH: case K_SECRET:
-	case K_REPO_URL: case K_REPORT_URL: case K_HOST:
+	case K_REPO_URL: case K_REPORT_URL: case K_HOST: case K_TZ:
+	case K_LOCK_URL: case K_LOCK_GROUP:
 		return true;
 	default:
 		return false;
@@ -217,4 +247,10 @@ const char *
 config_profile_name(enum build_profile p)
 {
 	return (unsigned)p < 2 ? profile_names[p] : "?";
+}
+
+const char *
+config_reboot_policy_name(enum reboot_policy p)
+{
+	return (unsigned)p < 2 ? policy_names[p] : "?";
 }

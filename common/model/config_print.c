@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "config_keys.h"
+#include "config_int.h"
 #include "duration.h"
 
 /* Code points libyaml takes as they are in a double-quoted scalar. */
@@ -121,6 +121,19 @@ print_value(FILE *fp, const struct config *cfg, const struct key *k)
 	fputc('\n', fp);
 }
 
+/* 0 at the top level, 1 in "a", 2 in "a.b". */
+static int
+key_depth(const struct key *k)
+{
+	int d = 0;
+
+	if (k->section == NULL)
+		return 0;
+	for (const char *p = k->section; *p; p++)
+		d += *p == '.';
+	return d + 1;
+}
+
 void
 config_print(const struct config *cfg, FILE *fp)
 {
@@ -133,13 +146,13 @@ config_print(const struct config *cfg, FILE *fp)
 	}
 	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
-		if (k->type == K_SECTION) {
-			fprintf(fp, "%s:\n", k->name);
-			continue;
-		}
-		fprintf(fp, "%s%s:", k->section ? "  " : "", k->name);
-		if (k->type == K_CHECKS)
+		fprintf(fp, "%*s%s:", 2 * key_depth(k), "", k->name);
+		if (k->type == K_SECTION)
+			fputc('\n', fp);
+		else if (k->type == K_CHECKS)
 			print_checks(fp, cfg);
+		else if (k->type == K_WINDOWS)
+			config_print_windows(fp, cfg);
 		else
 			print_value(fp, cfg, k);
 	}

@@ -14,6 +14,7 @@
 #include "caps.h"
 #include "config_int.h"
 #include "duration.h"
+#include "reboot_window.h"
 
 /*
  * The string value of a scalar key, or NULL: *isnull when it is null and
@@ -302,6 +303,84 @@ set_host(struct cparse *c, const char *full, const struct key *k,
 		str_store(c, k, xstrdup(s));
 }
 
+static void
+set_tz(struct cparse *c, const char *full, const struct key *k,
+    const struct ynode *v)
+{
+	const char *s = checked_get(c, full, k, v, "a time zone", "time zone",
+	    reboot_tz_invalid);
+	struct err e;
+	char sh[128];
+
+	if (s == NULL)
+		return;
+	if (c->check_files && reboot_tz_check(s, &e) == -1) {
+		cerr(c, v->start, "unknown time zone '%s' for '%s' (not in "
+		    "the zoneinfo database)", shown(s, v->len, sh, sizeof(sh)),
+		    full);
+		return;
+	}
+	str_store(c, k, xstrdup(s));
+}
+
+/* Why s is no FleetLock base URL, or NULL. */
+static const char *
+lock_url_invalid(const char *s)
+{
+	const char *rest;
+
+	if (strpbrk(s, " \t") != NULL)
+		return "a URL has no blanks";
+	if (has_prefix(s, "https://"))
+		rest = s + 8;
+	else if (has_prefix(s, "http://"))
+		rest = s + 7;
+	else
+		return "use https:// or http://";
+	if (*rest == '\0' || *rest == '/')
+		return "the URL has no host";
+	if (strpbrk(s, "?#") != NULL)
+		return "no query or fragment";
+	return NULL;
+}
+
+static void
+set_lock_url(struct cparse *c, const char *full, const struct key *k,
+    const struct ynode *v)
+{
+	const char *s = checked_get(c, full, k, v, "a URL", "URL",
+	    lock_url_invalid);
+
+	if (s != NULL)
+		str_store(c, k, xstrdup(s));
+}
+
+/* The FleetLock protocol's group: ^[a-zA-Z0-9.-]+$. */
+static const char *
+lock_group_invalid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255)
+		return "1 to 255 characters";
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-") != n)
+		return "letters, digits, '.' and '-' (the FleetLock protocol's "
+		    "^[a-zA-Z0-9.-]+$)";
+	return NULL;
+}
+
+static void
+set_lock_group(struct cparse *c, const char *full, const struct key *k,
+    const struct ynode *v)
+{
+	const char *s = checked_get(c, full, k, v, "a group name",
+	    "group name", lock_group_invalid);
+
+	if (s != NULL)
+		str_store(c, k, xstrdup(s));
+}
+
 /* A duration for full at v into *ms; -1 when it is not one. */
 int
 cparse_duration(struct cparse *c, const char *full, const struct ynode *v,
@@ -487,6 +566,10 @@ static const setter_fn setters[] = {
 	[K_BOOL] = set_bool,
 	[K_ENUM] = set_enum,
 	[K_CHECKS] = config_set_checks,
+	[K_WINDOWS] = config_set_windows,
+	[K_TZ] = set_tz,
+	[K_LOCK_URL] = set_lock_url,
+	[K_LOCK_GROUP] = set_lock_group,
 };
 
 void

@@ -36,4 +36,8 @@
 #define MAX_MSG_SIZE		(64 << 10)	/* one agent <-> fetcher message, header included */
 #define MAX_MSG_FIELDS		64		/* fields in one message */
 
+#define MAX_REBOOT_WINDOWS	16		/* reboot.windows entries */
+#define MAX_FLEETLOCK_BODY	(64 * 1024)	/* one FleetLock answer */
+#define MAX_LOGIND_OUTPUT	(1024 * 1024)	/* loginctl / busctl listing */
+
 #endif
