@@ -118,6 +118,30 @@ prepare_dirs(const char *state_dir, struct err *e)
 	return r;
 }
 
+/*
+ * The mirror belongs to the fetcher's user, and git (which Nix runs to
+ * read it) refuses a repository someone else owns unless a global or
+ * system configuration names it safe; git drops GIT_CONFIG_COUNT and
+ * GIT_CONFIG_PARAMETERS for the upload-pack it runs on a local remote.
+ * So Nix's git gets a global configuration of ours that says only that.
+ */
+static int
+git_config_env(const struct build_request *rq, struct strvec *env,
+    struct err *e)
+{
+	char *path = xasprintf("%s/gitconfig", rq->state_dir);
+	char *text = xasprintf("# written by nixpull for the git that Nix "
+	    "runs\n[safe]\n\tdirectory = %s\n", rq->mirror);
+	int r;
+
+	r = fs_write_atomic(path, text, strlen(text), 0644, e);
+	if (r == 0)
+		strvec_pushf(env, "GIT_CONFIG_GLOBAL=%s", path);
+	free(text);
+	free(path);
+	return r;
+}
+
 int
 build_run(const struct build_request *rq, struct build_result *res,
     struct err *e)
@@ -138,6 +162,8 @@ build_run(const struct build_request *rq, struct build_result *res,
 		log_warn("%s", res->log_path);
 	build_argv(rq, outlink, &argv);
 	childenv_init(&env);
+	if (git_config_env(rq, &env, e) == -1)
+		goto out;
 
 	memset(&o, 0, sizeof(o));
 	o.argv = (const char *const *)strvec_argv(&argv);

@@ -28,11 +28,27 @@ agent_init(struct agent *a, const struct config *cfg,
 	a->cancel = cancel;
 	platform_init(&a->plat);
 	status_init(&a->st);
+	fetcher_init(&a->fetcher, cfg);
+}
+
+int
+agent_start(struct agent *a, struct err *e)
+{
+	return fetcher_start(&a->fetcher, e);
+}
+
+void
+agent_reload(struct agent *a, const struct config *cfg)
+{
+	fetcher_stop(&a->fetcher);
+	fetcher_init(&a->fetcher, cfg);
+	a->cfg = cfg;
 }
 
 void
 agent_release(struct agent *a)
 {
+	fetcher_stop(&a->fetcher);
 	status_release(&a->st);
 }
 
@@ -169,7 +185,7 @@ do_poll(struct cycle *c)
 	char last[GITX_OID_HEX];
 
 	poll_last(c->cfg, last);
-	if (poll_run_hook(c->cfg, NULL, last, fetch_starts, c, &pr,
+	if (fetcher_poll(&a->fetcher, last, fetch_starts, c, &pr,
 	    &c->err) == -1) {
 		if (!c->fetching)
 			attempt_begin(a, NULL);
@@ -215,29 +231,22 @@ record_tip(struct cycle *c)
 		log_warnx("%s", e.msg);
 }
 
+/* Selection and verification happen in the fetcher, in the mirror. */
 static int
-do_select(struct cycle *c, git_repository *repo, struct signers *signers)
+do_select(struct cycle *c)
 {
-	struct select_opts so;
-	git_oid tip, deployed;
-	char *sysrev = NULL;
+	struct fetcher_select_req q;
 	int r;
 
-	memset(&so, 0, sizeof(so));
-	so.ref = c->cfg->repo.ref;
-	so.signers = signers;
-	so.threshold = c->cfg->trust.threshold;
-	so.max_walk = c->cfg->trust.max_walk;
-	so.max_age_ms = c->cfg->trust.max_age_ms;
-	so.now = time_now();
-	if (git_oid_fromstr(&tip, c->tip) != 0)
-		return err_set(&c->err, "bad tip '%s'", c->tip);
-	if (c->dep.rev[0] && git_oid_fromstr(&deployed, c->dep.rev) == 0)
-		so.deployed = &deployed;
+	memset(&q, 0, sizeof(q));
+	memcpy(q.tip, c->tip, sizeof(q.tip));
+	q.now = time_now();
+	if (c->dep.rev[0])
+		snprintf(q.deployed, sizeof(q.deployed), "%s", c->dep.rev);
 	else
-		so.system_rev = sysrev = system_revision(c->a);
-	r = select_release(repo, &tip, &so, &c->sel, &c->err);
-	free(sysrev);
+		q.system_rev = system_revision(c->a);
+	r = fetcher_select(&c->a->fetcher, &q, &c->sel, &c->err);
+	free(q.system_rev);
 	return r;
 }
 
@@ -278,24 +287,11 @@ static enum cycle_outcome
 verify_and_deploy(struct cycle *c)
 {
 	struct agent *a = c->a;
-	struct signers *signers = NULL;
-	git_repository *repo = NULL;
 	enum cycle_outcome o = CYCLE_FAILED;
 	uint64_t t0 = time_monotonic_ms();
 
 	a->st.last_attempt.phase = PHASE_VERIFY;
-	if (signers_load(&signers, c->cfg->trust.allowed_signers,
-	    c->cfg->trust.revoked_keys, &c->err) == -1) {
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
-		goto out;
-	}
-	if (git_repository_open_bare(&repo, c->mirror) != 0) {
-		err_set(&c->err, "cannot open the mirror '%s': %s", c->mirror,
-		    git_error_last() ? git_error_last()->message : "?");
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
-		goto out;
-	}
-	if (do_select(c, repo, signers) == -1) {
+	if (do_select(c) == -1) {
 		attempt_duration(a, PHASE_VERIFY, time_monotonic_ms() - t0);
 		o = c->sel.outcome == SELECT_ERROR ? CYCLE_FAILED :
 		    CYCLE_REJECTED;
@@ -304,7 +300,7 @@ verify_and_deploy(struct cycle *c)
 		    STATE_REJECTED, c->err.msg, NULL);
 		if (o == CYCLE_REJECTED)
 			record_tip(c);
-		goto out;
+		return o;
 	}
 	attempt_duration(a, PHASE_VERIFY, time_monotonic_ms() - t0);
 	if (c->sel.tofu)
@@ -321,9 +317,6 @@ verify_and_deploy(struct cycle *c)
 	if (o != CYCLE_DEFERRED && o != CYCLE_FAILED &&
 	    o != CYCLE_INTERRUPTED)
 		record_tip(c);
- out:
-	git_repository_free(repo);
-	signers_free(signers);
 	return o;
 }
 

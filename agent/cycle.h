@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "fetcher.h"
 #include "platform.h"
 #include "status.h"
 
@@ -35,11 +36,16 @@ struct agent {
 	bool		 st_loaded;
 	time_t		 next_poll_at;	/* set by the daemon, for the status */
 	void		(*phase_hook)(const char *phase); /* e.g. sd_notify */
+	struct fetcher	 fetcher;	/* poll, fetch, select, verify */
 };
 
 void	agent_init(struct agent *a, const struct config *cfg,
 	    const volatile sig_atomic_t *cancel);
 void	agent_release(struct agent *a);
+/* Starts the fetcher; -1 with e saying why (e.g. no privsep.user). */
+int	agent_start(struct agent *a, struct err *e);
+/* After a reload: the next poll starts a fetcher with the new config. */
+void	agent_reload(struct agent *a, const struct config *cfg);
 enum cycle_outcome cycle_run(struct agent *a);
 const char *cycle_outcome_name(enum cycle_outcome o);
 /* The exit status of `nixpull once`: 0 when the host runs the newest

@@ -320,11 +320,18 @@ cmd_once(int argc, char **argv)
 	struct config cfg;
 	struct agent a;
 	struct opts o;
+	struct err e;
 	int r, lockfd;
 
 	if ((r = start(argc, argv, &o, &cfg, &lockfd)) != CMD_CONTINUE)
 		return r;
 	agent_init(&a, &cfg, &stop_requested);
+	if (agent_start(&a, &e) == -1) {
+		log_warnx("%s", e.msg);
+		agent_release(&a);
+		stop(&cfg, lockfd);
+		return EXIT_CONFIG;
+	}
 	r = cycle_exit_status(&a, cycle_stoppable(&a));
 	agent_release(&a);
 	stop(&cfg, lockfd);
@@ -424,7 +431,7 @@ reload(struct config *cfg, struct agent *a, const char *path)
 		new_host = strcmp(fresh.host, cfg->host) != 0;
 		config_release(cfg);
 		*cfg = fresh;
-		a->cfg = cfg;
+		agent_reload(a, cfg);
 		if (new_host) {
 			/* Another name, another document: start it again
 			 * from the one saved on disk. */
@@ -444,9 +451,15 @@ loop(struct config *cfg, const char *path)
 	enum cycle_outcome o;
 	unsigned round = 0, failures = 0;
 	uint64_t delay;
+	struct err e;
 
 	agent_init(&a, cfg, &stop_requested);
 	a.phase_hook = phase_notify;
+	if (agent_start(&a, &e) == -1) {
+		log_warnx("%s", e.msg);
+		agent_release(&a);
+		return EXIT_CONFIG;
+	}
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;

@@ -60,6 +60,11 @@ activate:
     - systemctl is-system-running --wait
 report:
   url: $WEBDAV_URL
+privsep:
+  # The fetcher (poll, fetch, verify) runs as this unprivileged user.  The
+  # NixOS and nix-darwin modules create 'nixpull'; this machine has none,
+  # so the demo borrows 'nobody'.
+  user: nobody
 YAML
 
 step "The configuration, checked"

@@ -48,19 +48,19 @@ run_suite() {
 	[ "${ok:-0}" -gt 0 ] && [ "${fail:-0}" -eq 0 ] && [ "${timeo:-0}" -eq 0 ]
 }
 
-if ! run_suite build-ci -Dwerror=true; then
+if ! run_suite build-ci -Dwerror=true -Dtest_hooks=true; then
 	status=1
 fi
 if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_suite build-asan -Dwerror=true -Db_sanitize=address,undefined \
+    run_suite build-asan -Dwerror=true -Dtest_hooks=true -Db_sanitize=address,undefined \
     -Db_lundef=false; then
 	status=1
 fi
 
 # The libFuzzer targets (clang): seed corpora replayed, a few seconds each.
 if ! CC=clang MESON_TEST_ARGS="--suite fuzz" \
-    run_suite build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+    run_suite build-fuzz -Dfuzz=true -Dtest_hooks=true -Db_sanitize=address,undefined \
     -Db_lundef=false -Dintegration=false; then
 	status=1
 fi

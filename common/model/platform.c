@@ -405,6 +405,7 @@ platform_apply_env(struct platform *p, struct err *e)
 		"ON_BATTERY", "CPUS", "MEM_AVAILABLE", "STORE_FREE", "LOAD",
 		"NIX_VERSION",
 	};
+#ifdef NIXPULL_TEST_HOOKS
 	char var[64];
 	const char *v;
 	size_t i;
@@ -416,6 +417,9 @@ platform_apply_env(struct platform *p, struct err *e)
 		if (platform_override(p, names[i], v, e) == -1)
 			return -1;
 	}
+#else
+	(void)names;	/* a production build reads no NIXPULL_TEST_* */
+#endif
 	return 0;
 }
 
@@ -423,12 +427,14 @@ int
 platform_probe_nix(struct platform *p, const char *nix, struct err *e)
 {
 	const char *argv[] = { nix ? nix : "nix", "--version", NULL };
-	const char *hook = getenv("NIXPULL_TEST_NIX_VERSION");
 	struct buf out;
 	int r;
+#ifdef NIXPULL_TEST_HOOKS
+	const char *hook = getenv("NIXPULL_TEST_NIX_VERSION");
 
 	if (hook != NULL)
 		return platform_override(p, "NIX_VERSION", hook, e);
+#endif
 	r = spawn_capture(argv, NULL, NIX_VERSION_TIMEOUT_MS,
 	    MAX_PLATFORM_FILE, &out, e);
 	if (r == 0)

@@ -75,6 +75,8 @@ activate:
   mode: switch
   current_system: $NIXPULL_TEST_ROOT/run/current-system
   rollback: true
+privsep:
+  user: $TEST_PRIVSEP_USER
 YAML
 	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$file"
 }

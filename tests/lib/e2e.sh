@@ -94,6 +94,7 @@ e2e_config() {
 		[ -z "${E2E_REF:-}" ] || printf '  ref: %s\n' "$E2E_REF"
 		printf 'trust:\n  allowed_signers: %s\n' \
 		    "$TEST_DIR/allowed_signers"
+		printf 'privsep:\n  user: %s\n' "$TEST_PRIVSEP_USER"
 		[ -z "$1" ] || printf 'build:\n%s\n' "$1"
 		printf 'activate:\n  current_system: %s\n' \
 		    "$R/run/current-system"

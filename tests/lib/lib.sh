@@ -28,6 +28,14 @@ test_name=$(basename "$0" .sh)
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nixpull-$test_name.XXXXXX")
 export TEST_DIR
 cd "$TEST_DIR" || exit 1
+# The agent's fetcher runs as an unprivileged user: it must reach the test's
+# repositories, trust files and state directory.
+chmod 0755 "$TEST_DIR"
+# That user (privsep.user).  The NixOS and nix-darwin modules create
+# 'nixpull'; a test machine has no such user and nothing may be created by
+# hand, so the tests use Debian's 'nobody'.
+TEST_PRIVSEP_USER=${TEST_PRIVSEP_USER:-nobody}
+export TEST_PRIVSEP_USER
 
 # Every process this script starts carries the marker in its environment;
 # test_done fails the script when one of them is still running after the
