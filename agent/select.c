@@ -11,8 +11,10 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "caps.h"
 #include "log.h"
 #include "select.h"
+#include "timeutil.h"
 
 #define DEFAULT_MAX_WALK	1000
 
@@ -20,6 +22,8 @@ struct tagref {
 	git_oid	 tag;
 	git_oid	 target;
 	char	*refname;
+	char	*name;		/* the tag object's "tag" header */
+	bool	 ok;		/* a tag of a commit, within the bounds */
 };
 
 struct tagindex {
@@ -46,15 +50,6 @@ line_set(char *out, size_t outsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-tags_release(struct tagindex *ti)
-{
-	for (size_t i = 0; i < ti->n; i++)
-		free(ti->v[i].refname);
-	free(ti->v);
-	memset(ti, 0, sizeof(*ti));
-}
-
 static const char *
 git_msg(void)
 {
@@ -63,82 +58,114 @@ git_msg(void)
 	return ge && ge->message ? ge->message : "unknown error";
 }
 
-/* The commit a tag ref's tag object names, from its raw headers. */
-static int
-tag_target(git_odb *odb, const git_oid *oid, git_oid *target)
-{
-	struct gitsig_tag tag;
-	git_odb_object *obj = NULL;
-	git_object_t type;
-	size_t size;
-	int r = -1;
+/* The time one selection may take, from its start (MAX_SELECT_SECONDS). */
+struct deadline {
+	uint64_t	end_ms;
+};
 
-	if (git_odb_read_header(&size, &type, odb, oid) != 0 ||
-	    type != GIT_OBJECT_TAG || size > MAX_OBJECT_SIZE ||
-	    git_odb_read(&obj, odb, oid) != 0)
-		goto out;
-	if (gitsig_parse_tag(git_odb_object_data(obj),
-	    git_odb_object_size(obj), &tag, NULL) == -1 ||
-	    strcmp(tag.type, "commit") != 0 ||
-	    strlen(tag.object) != GIT_OID_HEXSZ ||
-	    git_oid_fromstr(target, tag.object) != 0)
-		goto out;
-	r = 0;
- out:
-	git_odb_object_free(obj);
-	return r;
+static void
+deadline_start(struct deadline *d)
+{
+	d->end_ms = time_monotonic_ms() + (uint64_t)MAX_SELECT_SECONDS * 1000;
+}
+
+static bool
+deadline_passed(const struct deadline *d)
+{
+	return time_monotonic_ms() > d->end_ms;
 }
 
 static void
-tags_push(struct tagindex *ti, const git_oid *tag, const git_oid *target,
-    const char *refname)
+tags_release(struct tagindex *ti)
+{
+	for (size_t i = 0; i < ti->n; i++) {
+		free(ti->v[i].refname);
+		free(ti->v[i].name);
+	}
+	free(ti->v);
+	memset(ti, 0, sizeof(*ti));
+}
+
+/*
+ * Fills t->target and t->name from tag object t->tag, reading its header
+ * (type, size) first: a tag over MAX_TAG_OBJECT_SIZE is ignored with a
+ * warning and never read nor parsed; anything but a tag of a commit is
+ * ignored.
+ */
+static void
+tag_target(git_odb *odb, struct tagref *t)
+{
+	struct gitsig_tag tag;
+	git_odb_object *obj = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_object_t type;
+	size_t size;
+
+	if (git_odb_read_header(&size, &type, odb, &t->tag) != 0 ||
+	    type != GIT_OBJECT_TAG)
+		return;
+	if (size > MAX_TAG_OBJECT_SIZE) {
+		git_oid_tostr(hex, sizeof(hex), &t->tag);
+		log_warnx("ignoring tag object %s under '%s' (and any other "
+		    "ref to it): %zu bytes is larger than %d bytes", hex,
+		    t->refname, size, MAX_TAG_OBJECT_SIZE);
+		return;
+	}
+	if (git_odb_read(&obj, odb, &t->tag) != 0)
+		return;
+	if (gitsig_parse_tag(git_odb_object_data(obj),
+	    git_odb_object_size(obj), &tag, NULL) == 0 &&
+	    strcmp(tag.type, "commit") == 0 &&
+	    strlen(tag.object) == GIT_OID_HEXSZ &&
+	    git_oid_fromstr(&t->target, tag.object) == 0) {
+		t->name = xstrdup(tag.name);
+		t->ok = true;
+	}
+	git_odb_object_free(obj);
+}
+
+static void
+tags_push(struct tagindex *ti, const git_oid *tag, const char *refname)
 {
 	if (ti->n == ti->alloc) {
 		ti->alloc = ti->alloc ? ti->alloc * 2 : 16;
 		ti->v = xreallocarray(ti->v, ti->alloc, sizeof(*ti->v));
 	}
+	memset(&ti->v[ti->n], 0, sizeof(ti->v[ti->n]));
 	ti->v[ti->n].tag = *tag;
-	ti->v[ti->n].target = *target;
 	ti->v[ti->n].refname = xstrdup(refname);
 	ti->n++;
 }
 
-/* Every refs/tags/ ref that points straight at an annotated commit tag. */
+/* Every refs/tags/ ref that points straight at an object, at most MAX_TAGS. */
 static int
-tags_load(git_repository *repo, struct tagindex *ti, struct err *e)
+tags_list(git_repository *repo, struct tagindex *ti, struct err *e)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
-	git_odb *odb = NULL;
-	git_oid target;
-	size_t seen = 0;
 	int r = -1, gr;
 
-	memset(ti, 0, sizeof(*ti));
-	if (git_repository_odb(&odb, repo) != 0 ||
-	    git_reference_iterator_new(&it, repo) != 0) {
+	if (git_reference_iterator_new(&it, repo) != 0) {
 		err_set(e, "cannot list refs: %s", git_msg());
-		goto out;
+		return -1;
 	}
 	while ((gr = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 
 		if (strncmp(name, "refs/tags/", 10) == 0 &&
 		    git_reference_type(ref) == GIT_REFERENCE_DIRECT) {
-			if (++seen > MAX_TAGS) {
+			if (ti->n == MAX_TAGS) {
 				log_warnx("more than %d tags: ignoring the "
 				    "rest", MAX_TAGS);
+				gr = GIT_ITEROVER;
 				break;
 			}
-			if (tag_target(odb, git_reference_target(ref),
-			    &target) == 0)
-				tags_push(ti, git_reference_target(ref),
-				    &target, name);
+			tags_push(ti, git_reference_target(ref), name);
 		}
 		git_reference_free(ref);
 		ref = NULL;
 	}
-	if (gr != 0 && gr != GIT_ITEROVER && seen <= MAX_TAGS) {
+	if (gr != GIT_ITEROVER) {
 		err_set(e, "cannot list refs: %s", git_msg());
 		goto out;
 	}
@@ -146,6 +173,60 @@ tags_load(git_repository *repo, struct tagindex *ti, struct err *e)
  out:
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
+	return r;
+}
+
+static int
+tagref_cmp(const void *a, const void *b)
+{
+	const struct tagref *x = a, *y = b;
+	int c = git_oid_cmp(&x->tag, &y->tag);
+
+	return c != 0 ? c : strcmp(x->refname, y->refname);
+}
+
+/*
+ * The tag refs and what their annotated tags of commits name, each tag
+ * object read once however many refs point at it; a tag object that
+ * cannot be read in time is ignored, with the rest (a warning).
+ */
+static int
+tags_load(git_repository *repo, struct tagindex *ti,
+    const struct deadline *dl, struct err *e)
+{
+	git_odb *odb = NULL;
+	size_t i;
+	int r = -1;
+
+	memset(ti, 0, sizeof(*ti));
+	if (git_repository_odb(&odb, repo) != 0) {
+		err_set(e, "cannot open the object database: %s", git_msg());
+		goto out;
+	}
+	if (tags_list(repo, ti, e) != 0)
+		goto out;
+	if (ti->n > 0)
+		qsort(ti->v, ti->n, sizeof(*ti->v), tagref_cmp);
+	for (i = 0; i < ti->n; i++) {
+		struct tagref *t = &ti->v[i];
+
+		if (i > 0 && git_oid_equal(&t->tag, &t[-1].tag)) {
+			t->ok = t[-1].ok;
+			t->target = t[-1].target;
+			if (t[-1].name != NULL)
+				t->name = xstrdup(t[-1].name);
+			continue;
+		}
+		if (deadline_passed(dl)) {
+			log_warnx("reading tags took longer than %d s: "
+			    "ignoring %zu of %zu tag refs", MAX_SELECT_SECONDS,
+			    ti->n - i, ti->n);
+			break;
+		}
+		tag_target(odb, t);
+	}
+	r = 0;
+ out:
 	git_odb_free(odb);
 	if (r != 0)
 		tags_release(ti);
@@ -190,8 +271,15 @@ trust_eval(git_repository *repo, const struct tagindex *ti,
 		goto out;
 	}
 	for (size_t i = 0; i < ti->n; i++) {
-		if (!git_oid_equal(&ti->v[i].target, oid))
+		if (!ti->v[i].ok || !git_oid_equal(&ti->v[i].target, oid))
 			continue;
+		/* Cheaper than verifying: the signature could not count. */
+		if (strcmp(ti->v[i].name, ti->v[i].refname + 10) != 0) {
+			line_set(t->tags_why, sizeof(t->tags_why), "%s: tag "
+			    "'%s' is under ref '%s'", ti->v[i].refname,
+			    ti->v[i].name, ti->v[i].refname);
+			continue;
+		}
 		if (gitsig_verify_tag(repo, &ti->v[i].tag, ti->v[i].refname,
 		    s, now, &tr, &te) != 0) {
 			line_set(t->tags_why, sizeof(t->tags_why), "%s: %s",
@@ -218,9 +306,11 @@ select_trust_commit(git_repository *repo, const git_oid *oid,
     struct err *e)
 {
 	struct tagindex ti;
+	struct deadline dl;
 	int r;
 
-	if (tags_load(repo, &ti, e) != 0)
+	deadline_start(&dl);
+	if (tags_load(repo, &ti, &dl, e) != 0)
 		return -1;
 	r = trust_eval(repo, &ti, oid, s, now, t, e);
 	tags_release(&ti);
@@ -353,15 +443,22 @@ first_parent(git_repository *repo, git_oid *oid, struct err *e)
 static int
 walk(git_repository *repo, const struct tagindex *ti, const git_oid *tip,
     const git_oid *floor, const struct select_opts *o, unsigned threshold,
-    unsigned max_walk, struct select_result *res, bool *found,
-    struct err *e)
+    unsigned max_walk, const struct deadline *dl, struct select_result *res,
+    bool *found, struct err *e)
 {
 	struct select_trust t;
+	char hex[GIT_OID_HEXSZ + 1];
 	git_oid oid = *tip;
 	int pr;
 
 	*found = false;
 	for (unsigned n = 0; n < max_walk; n++) {
+		if (deadline_passed(dl)) {
+			git_oid_tostr(hex, sizeof(hex), &oid);
+			return err_set(e, "selection took longer than %d s "
+			    "(stopped at commit %s, %u commits below the tip)",
+			    MAX_SELECT_SECONDS, hex, n);
+		}
 		if (trust_eval(repo, ti, &oid, o->signers, o->now, &t, e) != 0)
 			return -1;
 		if (floor != NULL && git_oid_equal(&oid, floor))
@@ -451,16 +548,18 @@ select_release(git_repository *repo, const git_oid *tip,
 	unsigned max_walk = o->max_walk ? o->max_walk : DEFAULT_MAX_WALK;
 	char tiphex[GIT_OID_HEXSZ + 1];
 	struct tagindex ti = { NULL, 0, 0 };
+	struct deadline dl;
 	git_oid floor;
 	bool found;
 	int r = -1;
 
+	deadline_start(&dl);
 	memset(res, 0, sizeof(*res));
 	git_oid_tostr(tiphex, sizeof(tiphex), tip);
 	floor_pick(repo, o, res, &floor);
-	if (tags_load(repo, &ti, e) != 0 ||
+	if (tags_load(repo, &ti, &dl, e) != 0 ||
 	    walk(repo, &ti, tip, res->tofu ? NULL : &floor, o, threshold,
-	    max_walk, res, &found, e) != 0) {
+	    max_walk, &dl, res, &found, e) != 0) {
 		res->outcome = SELECT_ERROR;
 		goto out;
 	}

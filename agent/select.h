@@ -14,6 +14,15 @@
  * nothing: trust on first use, flagged loudly in the result.  The walk
  * stops at the floor: when nothing above it is trusted, the floor itself
  * is the result (res->at_floor) and there is nothing new to deploy.
+ *
+ * Bounds, against a hostile server (caps.h): at most MAX_TAGS tag refs are
+ * considered; a tag object's header (type, size) is read before the object
+ * and one over MAX_TAG_OBJECT_SIZE is ignored with a warning, never read
+ * nor parsed; each tag object is read once however many refs point at it;
+ * a tag whose "tag" header is not its ref's name is never verified; one
+ * selection stops after MAX_SELECT_SECONDS (the tags not read by then are
+ * ignored with a warning, a walk not finished by then is an error).
+ * Ignoring a tag can only lower the trust of a commit, never raise it.
  */
 #ifndef NIXPULL_SELECT_H
 #define NIXPULL_SELECT_H

@@ -365,8 +365,11 @@ object_read(git_repository *repo, const git_oid *oid, git_object_t want,
 		    git_object_type2string(type), git_object_type2string(want));
 		goto out;
 	}
-	if (size > MAX_OBJECT_SIZE) {
-		err_set(e, "object '%s' is larger than %d bytes", hex,
+	if (size > (want == GIT_OBJECT_TAG ? MAX_TAG_OBJECT_SIZE :
+	    MAX_OBJECT_SIZE)) {
+		err_set(e, "%s object '%s' of %zu bytes is larger than %d "
+		    "bytes", git_object_type2string(want), hex, size,
+		    want == GIT_OBJECT_TAG ? MAX_TAG_OBJECT_SIZE :
 		    MAX_OBJECT_SIZE);
 		goto out;
 	}

@@ -32,6 +32,10 @@
  *  - a signed tag must have a "tagger" header (git verify-tag refuses one
  *    without it).
  *
+ * Stricter than git on purpose, to bound what a hostile server makes us
+ * read: a tag object over MAX_TAG_OBJECT_SIZE (256 KiB) and a commit over
+ * MAX_OBJECT_SIZE (16 MiB) are not verified (git verifies any size).
+ *
  * Both: git gives ssh-keygen the "committer" (commit) or "tagger" (tag)
  * date as its verify time, in local time as YYYYMMDDHHMMSS; from the year
  * 10000 on ssh-keygen cannot read it and git refuses the signature, so we
@@ -95,8 +99,9 @@ struct gitsig_result {
 };
 
 /*
- * Reads commit oid from repo's object database (size capped at
- * MAX_OBJECT_SIZE) and verifies its signature against s at time now.
+ * Reads commit oid from repo's object database (its header first: size
+ * capped at MAX_OBJECT_SIZE, MAX_TAG_OBJECT_SIZE for a tag, before the
+ * object is read) and verifies its signature against s at time now.
  * Returns 0 when res->outcome is GITSIG_GOOD, else -1 with e saying why
  * ("unsigned commit 1234abcd", "signature by unknown key SHA256:...").
  */

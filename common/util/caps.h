@@ -14,9 +14,11 @@
 #define MAX_SIGNERS_SIZE	(4 * 1024 * 1024) /* allowed_signers file */
 #define MAX_ARMOR_SIZE		(64 * 1024)	/* armored SSH signature */
 #define MAX_SIG_BLOB		(48 * 1024)	/* decoded SSHSIG blob */
-#define MAX_OBJECT_SIZE		(16 * 1024 * 1024) /* commit or tag object */
+#define MAX_OBJECT_SIZE		(16 * 1024 * 1024) /* commit object */
+#define MAX_TAG_OBJECT_SIZE	(256 * 1024)	/* tag object considered (read once) */
 #define MAX_TAG_NAME		1024		/* "tag" header of a tag object */
-#define MAX_TAGS		100000		/* tag refs looked at in one selection */
+#define MAX_TAGS		10000		/* tag refs looked at in one selection */
+#define MAX_SELECT_SECONDS	120		/* one release selection */
 
 #define MAX_LOG_TAIL		4096		/* tail of a child's output */
 #define MAX_STATUS_SIZE		(1024 * 1024)	/* one status document */

@@ -78,4 +78,48 @@ test_expect_success 'threshold 1: an unsigned commit with a signed tag deploys' 
 	test_grep "rejected: no signature" "$TEST_DIR/out"
 '
 
+# Denial of service without any key (issue 10): a server offering many tag
+# refs that all point at one huge tag object (compressed to almost nothing)
+# made selection read and parse it once per ref.  Now a tag object's size
+# is read from its header first: one over MAX_TAG_OBJECT_SIZE is ignored
+# with a warning, never read nor parsed, and one object is looked at once
+# however many refs point at it.
+test_expect_success_here 'a mirror with 200 refs to one 16 MiB tag object' '
+	git clone -q --mirror "$R" "$TEST_DIR/big.git" &&
+	{ printf "object %s\ntype commit\ntag big\n" "$THREE" &&
+	  printf "tagger T <t@example.com> 1700000000 +0000\n\n" &&
+	  head -c 16777216 /dev/zero | tr "\0" x; } >"$TEST_DIR/bigtag" &&
+	BIG=$(git -C "$TEST_DIR/big.git" hash-object -t tag --literally -w \
+	    "$TEST_DIR/bigtag") &&
+	rm -f "$TEST_DIR/bigtag" &&
+	for i in $(seq 1 200); do
+		echo "create refs/tags/big$i $BIG" || return 1
+	done | git -C "$TEST_DIR/big.git" update-ref --stdin &&
+	git -C "$TEST_DIR/big.git" gc -q &&
+	test "$(git -C "$TEST_DIR/big.git" tag | wc -l)" -ge 200 &&
+	sed "s|$TEST_DIR/state|$TEST_DIR/bigstate|" "$TEST_DIR/k1.yaml" \
+	    >"$TEST_DIR/big.yaml" &&
+	mkdir -p "$TEST_DIR/bigstate" &&
+	mv "$TEST_DIR/big.git" "$TEST_DIR/bigstate/mirror.git"
+'
+
+test_expect_success 'the huge tag is ignored with a warning; the verdict stands' '
+	"$NIXPULL" verify -c "$TEST_DIR/big.yaml" "$THREE" \
+	    >"$TEST_DIR/out" 2>&1 || true &&
+	test_grep "ignoring tag object $BIG under .refs/tags/big1. .and any other ref to it.: [0-9]* bytes is larger than 262144 bytes" \
+	    "$TEST_DIR/out" &&
+	test "$(grep -c "ignoring tag object" "$TEST_DIR/out")" = 1 &&
+	test_grep "^deploy: yes \(by a signed tag\)$" "$TEST_DIR/out" &&
+	"$NIXPULL" verify -c "$TEST_DIR/big.yaml" "$ONE" \
+	    >"$TEST_DIR/out" 2>&1 &&
+	test_grep "^deploy: yes" "$TEST_DIR/out"
+'
+
+test_expect_success 'the huge tag itself is refused by its size, never parsed' '
+	test_expect_code 1 "$NIXPULL" verify -c "$TEST_DIR/big.yaml" big7 \
+	    >"$TEST_DIR/out" 2>&1 &&
+	test_grep "tag object .$BIG. of [0-9]* bytes is larger than 262144 bytes" \
+	    "$TEST_DIR/out"
+'
+
 test_done
