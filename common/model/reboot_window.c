@@ -12,9 +12,7 @@
 #include "reboot_window.h"
 
 #define MAX_TZ_NAME		64
-/* A zone's offset changes by at most this much at once (Troll: 2 h). */
-#define MAX_DST_SHIFT_MIN	180
-#define MAX_WINDOW_STEPS	1000
+#define MAX_WINDOW_STEPS	64	/* offset changes passed in one search */
 
 static const char *const day_names[7] = { "Mon", "Tue", "Wed", "Thu",
 	"Fri", "Sat", "Sun" };
@@ -241,29 +239,50 @@ minute_of_week(const struct tm *tm)
 	    (unsigned)tm->tm_hour * 60 + (unsigned)tm->tm_min;
 }
 
+/* The first second after lo (whose UTC offset is off) with another
+ * offset, knowing hi has another one: bisection. */
+static time_t
+offset_change(time_t lo, time_t hi, long off)
+{
+	struct tm tm;
+	time_t mid;
+
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (localtime_r(&mid, &tm) != NULL && tm.tm_gmtoff == off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
 /*
- * Steps forward in real time: far from a start by the wall-clock distance
- * less the largest DST shift (never past it), near it minute by minute.
+ * While the zone's UTC offset stays the same, wall-clock time runs with
+ * real time, so the next start is the wall-clock distance away.  When the
+ * offset changes on the way (DST), go on from the change: a window whose
+ * start fell into a skipped hour is entered there, one in a repeated hour
+ * is entered again.  Each step returns or passes an offset change.
  */
 static int
 scan(const struct reboot_window *w, size_t n, time_t now, time_t *next)
 {
-	struct tm tm;
-	time_t t = now;
-	unsigned mow, delta;
+	struct tm tm, tc;
+	time_t t = now, cand;
 
 	for (int i = 0; i < MAX_WINDOW_STEPS; i++) {
 		if (localtime_r(&t, &tm) == NULL)
 			return -1;
-		mow = minute_of_week(&tm);
-		if (reboot_windows_contain(w, n, mow)) {
+		if (reboot_windows_contain(w, n, minute_of_week(&tm))) {
 			*next = t;
 			return 0;
 		}
-		delta = minutes_to_start(w, n, mow);
-		delta = delta > MAX_DST_SHIFT_MIN ? delta - MAX_DST_SHIFT_MIN :
-		    1;
-		t = t - tm.tm_sec + (time_t)delta * 60;
+		cand = t - tm.tm_sec + (time_t)minutes_to_start(w, n,
+		    minute_of_week(&tm)) * 60;
+		if (localtime_r(&cand, &tc) == NULL)
+			return -1;
+		t = tc.tm_gmtoff == tm.tm_gmtoff ? cand :
+		    offset_change(t, cand, tm.tm_gmtoff);
 	}
 	return -1;
 }
