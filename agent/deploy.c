@@ -49,6 +49,22 @@ req_init(struct activate_request *rq, struct agent *a, const char *url,
 	    a->st.last_attempt.cores : 0;
 }
 
+/* How store_path is to be activated (activate.h), noted in the status.
+ * -1 with e when it cannot be (activate.command cannot be started). */
+static int
+choose(struct agent *a, struct activate_request *rq, const char *store_path,
+    struct err *e)
+{
+	int r;
+
+	rq->store_path = store_path;
+	r = activate_choose(rq, e);
+	free(a->st.last_attempt.activation);
+	a->st.last_attempt.activation = r != 0 ? NULL :
+	    xstrdup(activate_method_name(rq->method, rq->os));
+	return r == 0 ? 0 : -1;
+}
+
 /* Where dir/name points, not followed further (readlink(1)); NULL when it
  * is not a symbolic link. */
 static char *
@@ -168,7 +184,9 @@ reswitch_deployed(struct agent *a, const struct activate_request *rq,
 	build_flake_url(mirror, a->cfg->repo.ref, d.rev, &url);
 	rr.flake_url = buf_str(&url);
 	rr.rev = d.rev;
-	r = activate_run(&rr, &res, e) == 0 ? 0 : -1;
+	rr.store_path = prev;
+	if (activate_choose(&rr, e) == 0)
+		r = activate_run(&rr, &res, e) == 0 ? 0 : -1;
  out:
 	free(mirror);
 	buf_release(&url);
@@ -297,7 +315,9 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	req_init(&rq, a, url, c->sel.rev, br->log_path, scratch);
 	attempt_phase(a, PHASE_ACTIVATE, STATE_ACTIVATING);
 	t0 = time_monotonic_ms();
-	if ((r = activate_run(&rq, &res, &e)) == -2) {
+	r = choose(a, &rq, br->store_path, &e) == -1 ? -2 :
+	    activate_run(&rq, &res, &e);
+	if (r == -2) {
 		/* Not started: the system is untouched, nothing to roll
 		 * back, and the revision is not to blame. */
 		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
@@ -528,6 +548,8 @@ deploy_resume(struct agent *a)
 	attempt_begin(a, f.rev);
 	a->st.last_attempt.phase = PHASE_ACTIVATE;
 	req_init(&rq, a, NULL, f.rev, NULL, "/");
+	if (choose(a, &rq, f.store_path, &e) == -1)
+		log_warnx("%s", e.msg);
 	cur = state_resolve_system(a->cfg->activate.current_system);
 	if (a->cfg->activate.mode != MODE_BOOT && cur &&
 	    strcmp(cur, f.store_path) == 0) {

@@ -81,6 +81,7 @@ attempt_begin(struct agent *a, const char *rev)
 		la->durations_ms[i] = -1;
 	la->fetch_bytes = -1;
 	la->max_jobs = la->cores = -1;
+	set(&la->activation, NULL);
 }
 
 void

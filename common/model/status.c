@@ -36,6 +36,7 @@ status_init(struct status *st)
 	st->last_attempt.max_jobs = -1;
 	st->last_attempt.cores = -1;
 	st->reboot_required = -1;
+	st->reboot.last_took_ms = -1;
 	st->system.cpus = -1;
 	st->system.mem_bytes = -1;
 	st->system.on_battery = -1;
@@ -44,11 +45,13 @@ status_init(struct status *st)
 /* Every string member, for release and copy. */
 #define STATUS_STRINGS(st) {						\
 	&(st)->host, &(st)->agent_version, &(st)->deployed.rev,		\
+	&(st)->reboot.reason, &(st)->reboot.blocked_by,			\
+	&(st)->reboot.last_into, &(st)->reboot.last_result,		\
 	&(st)->deployed.signer, &(st)->deployed.key_fingerprint,	\
 	&(st)->deployed.store_path, &(st)->tip.rev,			\
 	&(st)->last_attempt.rev, &(st)->last_attempt.error,		\
-	&(st)->last_attempt.log_tail, &(st)->system.os,			\
-	&(st)->system.arch, &(st)->system.nix_version }
+	&(st)->last_attempt.log_tail, &(st)->last_attempt.activation,	\
+	&(st)->system.os, &(st)->system.arch, &(st)->system.nix_version }
 
 void
 status_release(struct status *st)
@@ -205,9 +208,43 @@ static const struct field attempt_fields[] = {
 	PLAIN("fetch_bytes", F_INT, last_attempt.fetch_bytes),
 	PLAIN("max_jobs", F_SMALL, last_attempt.max_jobs),
 	PLAIN("cores", F_SMALL, last_attempt.cores),
+	PLAIN("activation", F_STR, last_attempt.activation),
 };
 static const struct object attempt_obj = { attempt_fields,
 	NFIELDS(attempt_fields), attempt_present };
+
+static bool
+reboot_present(const struct status *st)
+{
+	return st->reboot.pending || st->reboot.last_at != 0;
+}
+
+static bool
+reboot_last_present(const struct status *st)
+{
+	return st->reboot.last_at != 0;
+}
+
+static const struct field reboot_last_fields[] = {
+	PLAIN("at", F_TIME, reboot.last_at),
+	PLAIN("into", F_STR, reboot.last_into),
+	PLAIN("took_ms", F_INT, reboot.last_took_ms),
+	PLAIN("result", F_STR, reboot.last_result),
+};
+static const struct object reboot_last_obj = { reboot_last_fields,
+	NFIELDS(reboot_last_fields), reboot_last_present };
+
+static const struct field reboot_fields[] = {
+	PLAIN("pending", F_BOOL, reboot.pending),
+	PLAIN("reason", F_STR, reboot.reason),
+	PLAIN("pending_since", F_TIME, reboot.pending_since),
+	PLAIN("next_window", F_TIME, reboot.next_window),
+	PLAIN("blocked_by", F_STR, reboot.blocked_by),
+	PLAIN("overdue", F_BOOL, reboot.overdue),
+	OBJ("last", reboot_last_obj),
+};
+static const struct object reboot_obj = { reboot_fields,
+	NFIELDS(reboot_fields), reboot_present };
 
 static const struct field system_fields[] = {
 	PLAIN("os", F_STR, system.os),
@@ -231,6 +268,7 @@ static const struct field top_fields[] = {
 	OBJ("tip", tip_obj),
 	OBJ("last_attempt", attempt_obj),
 	PLAIN("reboot_required", F_TRI, reboot_required),
+	OBJ("reboot", reboot_obj),
 	PLAIN("stale_release", F_BOOL, stale_release),
 	PLAIN("tofu", F_BOOL, tofu),
 	OBJ("system", system_obj),

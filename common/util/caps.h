@@ -21,6 +21,7 @@
 #define MAX_SELECT_SECONDS	120		/* one release selection */
 
 #define MAX_LOG_TAIL		4096		/* tail of a child's output */
+#define MAX_HELP_OUTPUT		(1024 * 1024)	/* `nixos-rebuild --help` (a man page) */
 #define MAX_STATUS_SIZE		(1024 * 1024)	/* one status document */
 #define MAX_STATUS_HISTORY	50		/* attempts kept in history/ */
 #define MAX_REPORT_TRIES	5		/* one report_put, retries included */
