@@ -12,6 +12,7 @@
 #include "config.h"
 #include "cycle_int.h"
 #include "log.h"
+#include "reboot.h"
 #include "fetch.h"
 #include "report.h"
 #include "spawn.h"
@@ -333,6 +334,7 @@ cycle_run(struct agent *a)
 	load_status(a);
 	probe(a);
 	flush_pending(a);
+	reboot_resume(a);	/* confirm a reboot, give the lock back */
 	if ((o = deploy_resume(a)) != CYCLE_NO_CHANGE)
 		return o;
 	c.settled = a->st.state;

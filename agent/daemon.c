@@ -28,6 +28,7 @@
 #include "cycle_int.h"
 #include "fsutil.h"
 #include "log.h"
+#include "reboot.h"
 #include "notify.h"
 #include "timeutil.h"
 
@@ -270,6 +271,8 @@ cycle_stoppable(struct agent *a)
 	enum status_state before = state_before(a);
 	enum cycle_outcome o = cycle_run(a);
 
+	if (o != CYCLE_INTERRUPTED && !stop_requested)
+		reboot_step(a);		/* reboot.h: now, or why not */
 	if (o == CYCLE_INTERRUPTED || stop_requested) {
 		if (o == CYCLE_INTERRUPTED)
 			a->st.state = before;

@@ -1,0 +1,596 @@
+/*
+ * The reboot step (reboot.h).  What it asks of the system, and where the
+ * contracts come from:
+ *   loginctl list-sessions --no-legend --no-pager --output=json
+ *	systemd's loginctl(1): a JSON array of the session table's rows,
+ *	keys the lowercased column names (session, uid, user, seat, tty;
+ *	systemd 256 adds class, state, idle, since)
+ *   busctl --json=short call org.freedesktop.login1 /org/freedesktop/login1
+ *	org.freedesktop.login1.Manager ListInhibitors
+ *	org.freedesktop.login1(5): ListInhibitors() -> a(ssssuu) (what, who,
+ *	why, mode, uid, pid); busctl(1) --json prints {"type","data"}
+ *   wall MESSAGE	the notice (util-linux wall(1))
+ *   systemctl reboot / shutdown -r now (darwin)
+ * Delay inhibitors need nothing from us: logind itself waits for them
+ * (up to InhibitDelayMaxSec) once the reboot is asked for.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "duration.h"
+#include "cycle_int.h"
+#include "fleetlock.h"
+#include "fsutil.h"
+#include "log.h"
+#include "reboot.h"
+#include "reboot_window.h"
+#include "spawn.h"
+#include "state.h"
+#include "timeutil.h"
+
+#define REBOOT_FILE		"reboot.json"
+#define QUERY_TIMEOUT_MS	10000
+#define REBOOT_CMD_TIMEOUT_MS	60000
+
+/* <state_dir>/reboot.json: what must survive a restart or the reboot. */
+struct rstate {
+	time_t	 pending_since;	/* 0: nothing pending */
+	time_t	 notice_at;	/* 0: no notice given */
+	time_t	 rebooting_at;	/* 0: no reboot asked for */
+	char	*into;		/* the system the reboot starts */
+	char	*boot_id;	/* the boot it was asked from */
+	char	*failed_into;	/* came back on another system: no retry */
+};
+
+static bool resumed;
+
+static void
+rstate_release(struct rstate *r)
+{
+	free(r->into);
+	free(r->boot_id);
+	free(r->failed_into);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *
+jdup(json_t *o, const char *key)
+{
+	json_t *j = json_object_get(o, key);
+
+	return json_is_string(j) ? xstrdup(json_string_value(j)) : NULL;
+}
+
+static time_t
+jtime(json_t *o, const char *key)
+{
+	json_t *j = json_object_get(o, key);
+
+	return json_is_integer(j) && json_integer_value(j) > 0 ?
+	    (time_t)json_integer_value(j) : 0;
+}
+
+static void
+rstate_load(const char *state_dir, struct rstate *r)
+{
+	char *path = xasprintf("%s/%s", state_dir, REBOOT_FILE);
+	struct buf b;
+	struct err e;
+	json_t *j = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (access(path, F_OK) == 0 && fs_read_file(path, 64 * 1024, &b,
+	    &e) == 0)
+		j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+	else
+		memset(&b, 0, sizeof(b));
+	if (j != NULL && json_is_object(j)) {
+		r->pending_since = jtime(j, "pending_since");
+		r->notice_at = jtime(j, "notice_at");
+		r->rebooting_at = jtime(j, "rebooting_at");
+		r->into = jdup(j, "into");
+		r->boot_id = jdup(j, "boot_id");
+		r->failed_into = jdup(j, "failed_into");
+	}
+	json_decref(j);
+	buf_release(&b);
+	free(path);
+}
+
+static void
+rstate_save(const char *state_dir, const struct rstate *r)
+{
+	char *path = xasprintf("%s/%s", state_dir, REBOOT_FILE), *s;
+	json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s?,s:s?}",
+	    "pending_since", (json_int_t)r->pending_since,
+	    "notice_at", (json_int_t)r->notice_at,
+	    "rebooting_at", (json_int_t)r->rebooting_at,
+	    "into", r->into, "boot_id", r->boot_id,
+	    "failed_into", r->failed_into);
+	struct err e;
+
+	s = json_dumps(j, JSON_INDENT(2));
+	if (s == NULL || fs_write_atomic(path, s, strlen(s), 0600, &e) == -1)
+		log_warnx("%s", s ? e.msg : "reboot state: out of memory");
+	free(s);
+	json_decref(j);
+	free(path);
+}
+
+/* The clock; a test build may set it (NIXPULL_TEST_NOW, seconds). */
+static time_t
+now(void)
+{
+#ifdef NIXPULL_TEST_HOOKS
+	const char *s = getenv("NIXPULL_TEST_NOW");
+
+	if (s != NULL && *s != '\0')
+		return (time_t)strtoll(s, NULL, 10);
+#endif
+	return time_now();
+}
+
+/* This boot's id, or "" when unknown. */
+static char *
+boot_id(void)
+{
+	struct buf b;
+	struct err e;
+	char *id;
+
+#ifdef NIXPULL_TEST_HOOKS
+	if (getenv("NIXPULL_TEST_BOOT_ID") != NULL)
+		return xstrdup(getenv("NIXPULL_TEST_BOOT_ID"));
+#endif
+	if (fs_read_file("/proc/sys/kernel/random/boot_id", 128, &b, &e) ==
+	    -1) {
+		buf_release(&b);
+		return xstrdup("");
+	}
+	id = xstrndup(b.data ? b.data : "", strcspn(b.data ? b.data : "",
+	    "\n"));
+	buf_release(&b);
+	return id;
+}
+
+/* <dir of current_system>/booted-system, resolved; NULL when none. */
+static char *
+booted_system(const struct config *cfg)
+{
+	char *dir = xstrdup(cfg->activate.current_system), *slash, *p, *r;
+
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	p = xasprintf("%s/booted-system", dir);
+	r = state_resolve_system(p);
+	free(p);
+	free(dir);
+	return r;
+}
+
+static void
+set_blocked(struct agent *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_blocked(struct agent *a, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	free(a->st.reboot.blocked_by);
+	a->st.reboot.blocked_by = xstrdup(msg);
+}
+
+static void
+lock_client(const struct config *cfg, struct fleetlock_client *c, char *id)
+{
+	memset(c, 0, sizeof(*c));
+	c->url = cfg->reboot.fleet_lock.url;
+	c->group = cfg->reboot.fleet_lock.group;
+	c->id = id;
+	c->token_file = cfg->reboot.fleet_lock.token_file;
+	c->ca_file = cfg->reboot.fleet_lock.ca_file;
+	c->timeout_ms = cfg->reboot.fleet_lock.timeout_ms;
+}
+
+/* One FleetLock request; 0 on success, else e (and ans) say why. */
+static int
+lock_call(const struct config *cfg, bool take, struct fleetlock_answer *ans,
+    struct err *e)
+{
+	struct fleetlock_client c;
+	char id[FLEETLOCK_ID_LEN + 1];
+
+	memset(ans, 0, sizeof(*ans));
+	if (fleetlock_id(cfg->reboot.fleet_lock.machine_id, id, e) == -1)
+		return -1;
+	lock_client(cfg, &c, id);
+	return take ? fleetlock_pre_reboot(&c, ans, e) :
+	    fleetlock_steady_state(&c, ans, e);
+}
+
+/* After a reboot we asked for: is the booted system the one expected? */
+static void
+confirm(struct agent *a, struct rstate *r)
+{
+	char *booted = booted_system(a->cfg), *bid = boot_id();
+	struct status_reboot *sr = &a->st.reboot;
+
+	if (r->boot_id && bid[0] && strcmp(r->boot_id, bid) == 0) {
+		/* Same boot: killed before the reboot, or it is under way;
+		 * the step asks again. */
+		free(booted);
+		free(bid);
+		return;
+	}
+	sr->last_at = now();
+	free(sr->last_into);
+	sr->last_into = r->into ? xstrdup(r->into) : NULL;
+	sr->last_took_ms = (int64_t)(sr->last_at - r->rebooting_at) * 1000;
+	free(sr->last_result);
+	if (booted && r->into && strcmp(booted, r->into) == 0) {
+		sr->last_result = xstrdup("rebooted");
+		log_info("rebooted into %s", r->into);
+		free(r->failed_into);
+		r->failed_into = NULL;
+		r->pending_since = 0;
+	} else {
+		sr->last_result = xasprintf("booted %s instead",
+		    booted ? booted : "an unknown system");
+		log_warnx("rebooted into %s, not %s: not retried",
+		    booted ? booted : "an unknown system",
+		    r->into ? r->into : "?");
+		free(r->failed_into);
+		r->failed_into = r->into ? xstrdup(r->into) : NULL;
+	}
+	r->rebooting_at = 0;
+	r->notice_at = 0;
+	free(r->into);
+	r->into = NULL;
+	free(booted);
+	free(bid);
+}
+
+void
+reboot_resume(struct agent *a)
+{
+	static bool steady;
+	struct fleetlock_answer ans;
+	struct rstate r;
+	struct err e;
+
+	if (!resumed) {
+		resumed = true;
+		rstate_load(a->cfg->state_dir, &r);
+		if (r.rebooting_at != 0) {
+			confirm(a, &r);
+			rstate_save(a->cfg->state_dir, &r);
+			publish(a, 1);
+		}
+		rstate_release(&r);
+	}
+	if (steady || a->cfg->reboot.fleet_lock.url == NULL)
+		return;
+	if (lock_call(a->cfg, false, &ans, &e) == 0) {
+		steady = true;
+		log_info("fleet lock: steady-state");
+	} else
+		log_warnx("%s (steady-state tried again next cycle)", e.msg);
+}
+
+/* What differs between the booted system and the next boot's. */
+static const char *
+reason(const struct config *cfg, const char *into, const char *booted)
+{
+	static const char *const parts[] = { "kernel", "initrd",
+	    "kernel-modules" };
+	static const char *const names[] = { "kernel", "initrd", "modules" };
+	char *pa, *pb, *ta, *tb;
+	const char *why = NULL;
+
+	for (size_t i = 0; why == NULL && into && booted && i < 3; i++) {
+		pa = xasprintf("%s/%s", into, parts[i]);
+		pb = xasprintf("%s/%s", booted, parts[i]);
+		ta = state_resolve_system(pa);
+		tb = state_resolve_system(pb);
+		if ((ta || tb) && (!ta || !tb || strcmp(ta, tb) != 0))
+			why = names[i];
+		free(pa);
+		free(pb);
+		free(ta);
+		free(tb);
+	}
+	if (why == NULL && cfg->activate.mode == MODE_BOOT)
+		why = "boot-mode";
+	return why ? why : "kernel";
+}
+
+/* The first person logged in (a user-class session), or NULL. */
+static char *
+logged_in_user(struct err *e)
+{
+	const char *argv[] = { "loginctl", "list-sessions", "--no-legend",
+	    "--no-pager", "--output=json", NULL };
+	const char *cls, *state;
+	struct buf out;
+	json_t *j, *s;
+	char *who = NULL;
+	size_t i;
+
+	if (spawn_capture(argv, NULL, QUERY_TIMEOUT_MS, MAX_LOGIND_OUTPUT,
+	    &out, e) == -1) {
+		buf_release(&out);
+		return xstrdup("unknown (loginctl failed)");
+	}
+	j = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
+	json_array_foreach(j, i, s) {
+		cls = json_string_value(json_object_get(s, "class"));
+		state = json_string_value(json_object_get(s, "state"));
+		if ((cls && strncmp(cls, "user", 4) != 0) ||
+		    (state && strcmp(state, "closing") == 0) ||
+		    !json_is_string(json_object_get(s, "user")))
+			continue;
+		who = xstrdup(json_string_value(json_object_get(s, "user")));
+		break;
+	}
+	if (j == NULL || !json_is_array(j))
+		who = xstrdup("unknown (unreadable loginctl output)");
+	json_decref(j);
+	buf_release(&out);
+	return who;
+}
+
+static const char *
+str_or(const json_t *j)
+{
+	return json_is_string(j) ? json_string_value(j) : "?";
+}
+
+static bool
+what_has_shutdown(const char *what)
+{
+	const char *p = what;
+	size_t n;
+
+	for (; *p; p += n + (p[n] == ':')) {
+		n = strcspn(p, ":");
+		if (n == 8 && strncmp(p, "shutdown", 8) == 0)
+			return true;
+		if (p[n] == '\0')
+			break;
+	}
+	return false;
+}
+
+/* "WHO: WHY" of the first shutdown inhibitor in block mode, or NULL. */
+static char *
+block_inhibitor(struct err *e)
+{
+	const char *argv[] = { "busctl", "--json=short", "call",
+	    "org.freedesktop.login1", "/org/freedesktop/login1",
+	    "org.freedesktop.login1.Manager", "ListInhibitors", NULL };
+	const char *what, *mode;
+	struct buf out;
+	json_t *j, *list, *in;
+	char *r = NULL;
+	size_t i;
+
+	if (spawn_capture(argv, NULL, QUERY_TIMEOUT_MS, MAX_LOGIND_OUTPUT,
+	    &out, e) == -1) {
+		buf_release(&out);
+		return xstrdup("unknown: busctl failed");
+	}
+	j = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
+	list = json_array_get(json_object_get(j, "data"), 0);
+	json_array_foreach(list, i, in) {
+		what = json_string_value(json_array_get(in, 0));
+		mode = json_string_value(json_array_get(in, 3));
+		if (what && mode && strcmp(mode, "block") == 0 &&
+		    what_has_shutdown(what)) {
+			r = xasprintf("%s: %s", str_or(json_array_get(in, 1)),
+			    str_or(json_array_get(in, 2)));
+			break;
+		}
+	}
+	if (!json_is_array(list))
+		r = xstrdup("unknown: unreadable busctl output");
+	json_decref(j);
+	buf_release(&out);
+	return r;
+}
+
+static int
+run(const char *const *argv, const char *what, struct err *e)
+{
+	struct spawn_opts o;
+	struct spawn_result res;
+
+	memset(&o, 0, sizeof(o));
+	o.argv = argv;
+	o.timeout_ms = REBOOT_CMD_TIMEOUT_MS;
+	if (spawn_run(&o, &res, e) == -1)
+		return -1;
+	return spawn_check(&res, what, e);
+}
+
+static void
+give_notice(const struct config *cfg, const char *into)
+{
+	char d[64], *msg;
+	struct err e;
+	const char *argv[3] = { "wall", NULL, NULL };
+
+	duration_format(cfg->reboot.notice_ms, d, sizeof(d));
+	msg = xasprintf("nixpull: this machine reboots in %s into a new "
+	    "system (%s); save your work", d, into ? into : "?");
+	argv[1] = msg;
+	if (run(argv, "wall", &e) == -1)
+		log_warnx("notice: %s", e.msg);
+	free(msg);
+}
+
+/* Why not now (reboot.blocked_by set), or 0 when nothing stands in the
+ * way of the reboot but the lock. */
+static int
+wait_reason(struct agent *a, struct rstate *r, time_t t)
+{
+	const struct config *cfg = a->cfg;
+	bool darwin = strcmp(a->plat.os, "darwin") == 0;
+	time_t next;
+	char *who;
+	struct err e;
+
+	if (cfg->reboot.policy == REBOOT_NEVER) {
+		set_blocked(a, "policy never");
+		return -1;
+	}
+	if (reboot_window_next(cfg->reboot.windows, cfg->reboot.nwindows,
+	    cfg->reboot.tz, t, &next, &e) == -1) {
+		set_blocked(a, "window: %s", e.msg);
+		return -1;
+	}
+	a->st.reboot.next_window = next > t ? next : 0;
+	if (next > t) {
+		set_blocked(a, "window");
+		r->notice_at = 0;
+		return -1;
+	}
+	if (!darwin && cfg->reboot.users == USERS_WAIT &&
+	    (who = logged_in_user(&e)) != NULL) {
+		set_blocked(a, "user %s", who);
+		free(who);
+		r->notice_at = 0;	/* notice again once they are gone */
+		return -1;
+	}
+	if (!darwin && cfg->reboot.inhibitors == INHIBITORS_RESPECT &&
+	    (who = block_inhibitor(&e)) != NULL) {
+		set_blocked(a, "inhibitor %s", who);
+		free(who);
+		return -1;
+	}
+	if (cfg->reboot.notice_ms > 0 && r->notice_at == 0) {
+		give_notice(cfg, r->into);
+		r->notice_at = t;
+	}
+	if (r->notice_at != 0 && (uint64_t)(t - r->notice_at) * 1000 <
+	    cfg->reboot.notice_ms) {
+		set_blocked(a, "notice");
+		return -1;
+	}
+	return 0;
+}
+
+/* Lock taken (or none configured), recorded, rebooted. */
+static enum reboot_outcome
+reboot_now(struct agent *a, struct rstate *r, time_t t)
+{
+	const char *nixos[] = { "systemctl", "reboot", NULL };
+	const char *darwin[] = { "shutdown", "-r", "now", NULL };
+	bool is_darwin = strcmp(a->plat.os, "darwin") == 0;
+	struct fleetlock_answer ans;
+	struct err e;
+
+	if (a->cfg->reboot.fleet_lock.url != NULL &&
+	    lock_call(a->cfg, true, &ans, &e) != 0) {
+		if (ans.kind[0])
+			set_blocked(a, "fleet-lock %s: %s", ans.kind,
+			    ans.value);
+		else
+			set_blocked(a, "fleet-lock unavailable: %s", e.msg);
+		log_info("reboot deferred: %s", a->st.reboot.blocked_by);
+		return REBOOT_DEFERRED;
+	}
+	free(r->boot_id);
+	r->boot_id = boot_id();
+	r->rebooting_at = t;
+	rstate_save(a->cfg->state_dir, r);
+	set_blocked(a, "rebooting");
+	publish(a, 1);
+	log_info("rebooting into %s (%s)", r->into ? r->into : "?",
+	    a->st.reboot.reason ? a->st.reboot.reason : "?");
+	if (run(is_darwin ? darwin : nixos, is_darwin ? "shutdown -r now" :
+	    "systemctl reboot", &e) == 0)
+		return REBOOT_STARTED;
+	set_blocked(a, "reboot failed: %s", e.msg);
+	log_warnx("%s", a->st.reboot.blocked_by);
+	r->rebooting_at = 0;
+	rstate_save(a->cfg->state_dir, r);
+	if (a->cfg->reboot.fleet_lock.url != NULL &&
+	    lock_call(a->cfg, false, &ans, &e) != 0)
+		log_warnx("%s", e.msg);
+	return REBOOT_FAILED;
+}
+
+static void
+clear_pending(struct agent *a, struct rstate *r)
+{
+	struct status_reboot *sr = &a->st.reboot;
+	bool was = sr->pending || r->pending_since != 0;
+
+	sr->pending = false;
+	sr->overdue = false;
+	sr->pending_since = sr->next_window = 0;
+	free(sr->reason);
+	free(sr->blocked_by);
+	sr->reason = sr->blocked_by = NULL;
+	r->pending_since = r->notice_at = 0;
+	if (was) {
+		rstate_save(a->cfg->state_dir, r);
+		publish(a, 1);
+	}
+}
+
+enum reboot_outcome
+reboot_step(struct agent *a)
+{
+	struct status_reboot *sr = &a->st.reboot;
+	enum reboot_outcome o = REBOOT_DEFERRED;
+	char *booted = booted_system(a->cfg), *old;
+	time_t t = now();
+	struct rstate r;
+
+	rstate_load(a->cfg->state_dir, &r);
+	free(r.into);
+	r.into = state_resolve_system(a->cfg->activate.profile);
+	if (booted && r.into && strcmp(booted, r.into) == 0)
+		a->st.reboot_required = 0;	/* it booted what it runs */
+	if (a->st.reboot_required != 1 || (r.failed_into && r.into &&
+	    strcmp(r.failed_into, r.into) == 0)) {
+		clear_pending(a, &r);
+		o = REBOOT_NOT_NEEDED;
+		goto out;
+	}
+	if (r.pending_since == 0)
+		r.pending_since = t;
+	sr->pending = true;
+	sr->pending_since = r.pending_since;
+	sr->overdue = (uint64_t)(t - r.pending_since) * 1000 >
+	    a->cfg->reboot.max_defer_ms;
+	free(sr->reason);
+	sr->reason = xstrdup(reason(a->cfg, r.into, booted));
+	old = sr->blocked_by ? xstrdup(sr->blocked_by) : NULL;
+	if (wait_reason(a, &r, t) == 0)
+		o = reboot_now(a, &r, t);
+	if (o == REBOOT_DEFERRED) {
+		if (old == NULL || strcmp(old, sr->blocked_by) != 0)
+			log_info("reboot pending (%s): waiting for %s",
+			    sr->reason, sr->blocked_by);
+		rstate_save(a->cfg->state_dir, &r);
+		publish(a, 1);
+	}
+	free(old);
+ out:
+	free(booted);
+	rstate_release(&r);
+	return o;
+}
