@@ -37,7 +37,6 @@ status_init(struct status *st)
 	st->last_attempt.cores = -1;
 	st->reboot_required = -1;
 	st->reboot.last_took_ms = -1;
-	st->reboot.last_took_ms = -1;
 	st->system.cpus = -1;
 	st->system.mem_bytes = -1;
 	st->system.on_battery = -1;
@@ -46,8 +45,6 @@ status_init(struct status *st)
 /* Every string member, for release and copy. */
 #define STATUS_STRINGS(st) {						\
 	&(st)->host, &(st)->agent_version, &(st)->deployed.rev,		\
-	&(st)->reboot.reason, &(st)->reboot.blocked_by,			\
-	&(st)->reboot.last_into, &(st)->reboot.last_result,		\
 	&(st)->reboot.reason, &(st)->reboot.blocked_by,			\
 	&(st)->reboot.last_into, &(st)->reboot.last_result,		\
 	&(st)->deployed.signer, &(st)->deployed.key_fingerprint,	\
@@ -249,39 +246,6 @@ static const struct field reboot_fields[] = {
 static const struct object reboot_obj = { reboot_fields,
 	NFIELDS(reboot_fields), reboot_present };
 
-static bool
-reboot_present(const struct status *st)
-{
-	return st->reboot.pending || st->reboot.last_at != 0;
-}
-
-static bool
-reboot_last_present(const struct status *st)
-{
-	return st->reboot.last_at != 0;
-}
-
-static const struct field reboot_last_fields[] = {
-	PLAIN("at", F_TIME, reboot.last_at),
-	PLAIN("into", F_STR, reboot.last_into),
-	PLAIN("took_ms", F_INT, reboot.last_took_ms),
-	PLAIN("result", F_STR, reboot.last_result),
-};
-static const struct object reboot_last_obj = { reboot_last_fields,
-	NFIELDS(reboot_last_fields), reboot_last_present };
-
-static const struct field reboot_fields[] = {
-	PLAIN("pending", F_BOOL, reboot.pending),
-	PLAIN("reason", F_STR, reboot.reason),
-	PLAIN("pending_since", F_TIME, reboot.pending_since),
-	PLAIN("next_window", F_TIME, reboot.next_window),
-	PLAIN("blocked_by", F_STR, reboot.blocked_by),
-	PLAIN("overdue", F_BOOL, reboot.overdue),
-	OBJ("last", reboot_last_obj),
-};
-static const struct object reboot_obj = { reboot_fields,
-	NFIELDS(reboot_fields), reboot_present };
-
 static const struct field system_fields[] = {
 	PLAIN("os", F_STR, system.os),
 	PLAIN("arch", F_STR, system.arch),
@@ -304,7 +268,6 @@ static const struct field top_fields[] = {
 	OBJ("tip", tip_obj),
 	OBJ("last_attempt", attempt_obj),
 	PLAIN("reboot_required", F_TRI, reboot_required),
-	OBJ("reboot", reboot_obj),
 	OBJ("reboot", reboot_obj),
 	PLAIN("stale_release", F_BOOL, stale_release),
 	PLAIN("tofu", F_BOOL, tofu),

@@ -108,21 +108,6 @@ struct status {
 		int64_t	 last_took_ms;	/* -1: unknown */
 		char	*last_result;	/* "rebooted", or what came up */
 	} reboot;
-
-	struct status_reboot {	/* null in JSON unless pending or last_at */
-		bool	 pending;	/* required, not done yet */
-		char	*reason;	/* kernel, initrd, modules, boot-mode */
-		time_t	 pending_since;
-		time_t	 next_window;	/* 0: now, or no windows */
-		/* "policy never", "window", "user NAME", "inhibitor WHO:
-		 * WHY", "notice", "fleet-lock KIND", "reboot failed: ..." */
-		char	*blocked_by;
-		bool	 overdue;	/* pending longer than max_defer */
-		time_t	 last_at;	/* the last reboot, confirmed */
-		char	*last_into;	/* the system it rebooted into */
-		int64_t	 last_took_ms;	/* -1: unknown */
-		char	*last_result;	/* "rebooted", or what came up */
-	} reboot;
 	bool		 stale_release;
 	bool		 tofu;		/* deployed by trust on first use */
 
