@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "fsutil.h"
+#include "krl.h"
 #include "sshkey.h"
 
 struct signer {
@@ -34,6 +35,7 @@ struct signers {
 	size_t		 n, alloc;
 	unsigned char	(*revoked)[32];	/* raw ed25519 keys */
 	size_t		 nrevoked, revoked_alloc;
+	struct krl	 krl;		/* from a KRL revocation file */
 };
 
 /* What ssh-keygen splits words at (misc.c WHITESPACE, '\n' never here). */
@@ -515,6 +517,12 @@ int
 signers_add_revoked(struct signers *s, const char *name, const char *text,
     size_t len, struct err *e)
 {
+	if (krl_is(text, len)) {
+		if (len > MAX_SIGNERS_SIZE)
+			return err_set(e, "%s: file of %zu bytes is larger "
+			    "than %d bytes", name, len, MAX_SIGNERS_SIZE);
+		return krl_parse(&s->krl, name, text, len, e);
+	}
 	return parse_lines(s, name, text, len, parse_revoked_line, e);
 }
 
@@ -529,6 +537,7 @@ signers_free(struct signers *s)
 		signer_release(&s->v[i]);
 	free(s->v);
 	free(s->revoked);
+	krl_release(&s->krl);
 	free(s->name);
 	free(s);
 }
@@ -575,7 +584,7 @@ is_revoked(const struct signers *s, const struct sshsig_key *k)
 	for (i = 0; i < s->nrevoked; i++)
 		if (sodium_memcmp(s->revoked[i], k->pk, 32) == 0)
 			return 1;
-	return 0;
+	return krl_revokes(&s->krl, k);
 }
 
 /* Appends principal p (n bytes) to info->principals, whole or not at all. */

@@ -38,10 +38,13 @@
  *    warns and verifies without it): a revocation list that went away must
  *    not give revoked keys back their trust.
  *
- * Revocation file: one public key per line ("ssh-ed25519 AAAA... comment"),
- * '#' comments and blank lines, the same strictness (KRLs are not read); a
- * revoked key never verifies, whatever the allowed_signers file says.  A
- * key is revoked by its raw ed25519 point, so
+ * Revocation file: an OpenSSH KRL (binary, starting "SSHKRL\n\0", made by
+ * `ssh-keygen -k`; krl.h) or, as ssh-keygen falls back to when the magic
+ * is not there, one public key per line ("ssh-ed25519 AAAA... comment"),
+ * '#' comments and blank lines, the same strictness as above; a revoked
+ * key never verifies, whatever the allowed_signers file says.  A key
+ * listed in the text file or as an explicit key of a KRL is revoked by its
+ * raw ed25519 point, so
  * revoking it as ssh-ed25519 also revokes it as sk-ssh-ed25519 (any
  * application) and vice versa.
  *

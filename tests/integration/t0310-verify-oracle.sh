@@ -19,7 +19,11 @@
 #    principals, February 30th) refuses the whole file (exit 78) where
 #    ssh-keygen skips the line;
 #  - a configured revocation file that is missing (exit 78; git warns and
-#    verifies without it).
+#    verifies without it);
+#  - a tag object over 256 KiB (MAX_TAG_OBJECT_SIZE) is not even read: a
+#    bound on what a hostile server makes the agent read.
+# A KRL (ssh-keygen -k) as revocation file agrees with git (krl.h lists
+# where the KRL parser is stricter than OpenSSH; t0300 checks those).
 # The revocation list agrees because git is given it too
 # (gpg.ssh.revocationFile); a cert-authority line agrees as well (ssh-keygen
 # does not match a plain key against it).
@@ -572,6 +576,36 @@ test_expect_success 'a tagger date in the year 10000 is refused, as by git' '
 	GIT_COMMITTER_DATE="@253402300800 +0000" signed_tag "$R" y10k "$GOOD" &&
 	ours y10k 1 "year 10000" &&
 	theirs tag y10k 1
+'
+
+test_expect_success 'a KRL as the revocation file agrees with git' '
+	ssh-keygen -q -k -f "$TEST_DIR/krl-mallory" "$TEST_DIR/keys/mallory.pub" &&
+	V=$TEST_DIR/krl-mallory ours "$GOOD" 0 "good signature" &&
+	V=$TEST_DIR/krl-mallory theirs commit "$GOOD" 0 &&
+	printf "hash: %s\n" "$(ssh-keygen -lf "$TEST_DIR/keys/alice.pub" |
+	    cut -d" " -f2)" >"$TEST_DIR/krl-spec" &&
+	cp "$TEST_DIR/krl-mallory" "$TEST_DIR/krl-alice" &&
+	ssh-keygen -q -k -u -f "$TEST_DIR/krl-alice" "$TEST_DIR/krl-spec" &&
+	V=$TEST_DIR/krl-alice ours "$GOOD" 1 "signature by revoked key" &&
+	V=$TEST_DIR/krl-alice theirs commit "$GOOD" 1 &&
+	V=$TEST_DIR/krl-alice ours v1 1 "signature by revoked key" &&
+	V=$TEST_DIR/krl-alice theirs tag v1 1
+'
+
+test_expect_success 'a broken KRL is a config error; git refuses every signature' '
+	head -c 30 "$TEST_DIR/krl-alice" >"$TEST_DIR/krl-cut" &&
+	V=$TEST_DIR/krl-cut ours "$GOOD" 78 "krl-cut: KRL: invalid header" &&
+	V=$TEST_DIR/krl-cut theirs commit "$GOOD" 1
+'
+
+test_expect_success 'a signed tag over 256 KiB (stricter: not read at all)' '
+	{ printf "object %s\ntype commit\ntag huge\n" "$GOOD" &&
+	  printf "tagger T <t@example.com> 1700000000 +0000\n\n" &&
+	  head -c 300000 /dev/zero | tr "\0" m && echo; } >"$TEST_DIR/tp" &&
+	sign_payload "$TEST_DIR/tp" alice git &&
+	oid=$(cat "$TEST_DIR/tp" "$TEST_DIR/tp.sig" | store tag) &&
+	ours "$oid" 1 "tag object .$oid. of [0-9]* bytes is larger than 262144" &&
+	theirs tag "$oid" 0
 '
 
 test_done
