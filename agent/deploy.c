@@ -496,6 +496,17 @@ deploy_selected(struct cycle *c)
 	return o;
 }
 
+/* Before rolling back what a killed agent activated: the rollback goes the
+ * way the activation went. */
+static void
+resume_choose(struct agent *a, struct activate_request *rq)
+{
+	struct err e;
+
+	if (choose(a, rq, rq->store_path, &e) == -1)
+		log_warnx("%s", e.msg);
+}
+
 /* The system switched to f->store_path before we were killed. */
 static enum cycle_outcome
 resume_switched(struct agent *a, struct inflight *f,
@@ -511,6 +522,7 @@ resume_switched(struct agent *a, struct inflight *f,
 	if (run_checks(a, NULL, &res, &e) == -1) {
 		msg = xasprintf("activation of %.12s was interrupted before "
 		    "its health checks; at restart: %s", f->rev, e.msg);
+		resume_choose(a, rq);
 		o = fail_activation(a, rq, f->prev_system, msg, res.tail);
 		free(msg);
 		return o;
@@ -548,8 +560,7 @@ deploy_resume(struct agent *a)
 	attempt_begin(a, f.rev);
 	a->st.last_attempt.phase = PHASE_ACTIVATE;
 	req_init(&rq, a, NULL, f.rev, NULL, "/");
-	if (choose(a, &rq, f.store_path, &e) == -1)
-		log_warnx("%s", e.msg);
+	rq.store_path = f.store_path;
 	cur = state_resolve_system(a->cfg->activate.current_system);
 	if (a->cfg->activate.mode != MODE_BOOT && cur &&
 	    strcmp(cur, f.store_path) == 0) {
@@ -557,6 +568,7 @@ deploy_resume(struct agent *a)
 	} else if (++f.tries >= MAX_INTERRUPTED) {
 		why = xasprintf("activation of %.12s was interrupted %u times",
 		    f.rev, f.tries);
+		resume_choose(a, &rq);
 		o = fail_activation(a, &rq, f.prev_system, why, NULL);
 		free(why);
 	} else {

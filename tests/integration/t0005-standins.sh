@@ -89,7 +89,7 @@ test_expect_success 'build: ./result, nothing else; dry-build builds nothing' '
 
 test_expect_success 'switch --rollback: back one generation, no build' '
 	n=$(wc -l <"$R/nix-calls.log") &&
-	nixos-rebuild switch --rollback 2>err &&
+	nixos-rebuild switch --rollback --no-reexec 2>err &&
 	test "$(readlink "$P/system")" = system-1-link &&
 	test "$(readlink "$R/run/current-system")" = "$out1" &&
 	test "$(tail -n 1 "$R/switch.log")" = "switch $out1" &&

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end with `nixpull once` (issue 5): a new signed revision is built
-# by real Nix with the tuner's --max-jobs/--cores, activated by the
-# stand-in nixos-rebuild with the same flags, checked and recorded; a
+# by real Nix with the tuner's --max-jobs/--cores, that store path
+# activated by the stand-in nixos-rebuild --store-path (issue 13: no second
+# evaluation), checked and recorded; a
 # commit that does not change the system is not activated; explicit
 # build.max_jobs/cores win; GC roots keep the deployed and the previous
 # revision only.
@@ -31,12 +32,11 @@ test_expect_success 'the tuner chooses 4 jobs x 3 cores for 6 CPUs (server)' '
 	test "$("$TUNEPRINT" server)" = "4 3"
 '
 
-test_expect_success_here 'a new signed revision: built, activated with the tuned flags, ok' '
+test_expect_success_here 'a new signed revision: built with the tuned flags, that store path activated, ok' '
 	release parallel &&
 	rev1=$rev &&
 	test_expect_code 0 once &&
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev1")" \
-	    --max-jobs 4 --cores 3 >expect &&
+	sp_calls switch "$(built "$rev1")" >expect &&
 	call_line systemctl is-system-running --wait >>expect &&
 	test_cmp expect "$R/calls.log" &&
 	sys1=$(current) &&
@@ -48,6 +48,7 @@ test_expect_success_here 'a new signed revision: built, activated with the tuned
 	test "$(st .deployed.signer)" = alice@example.com &&
 	test "$(st .last_attempt.max_jobs)" = 4 &&
 	test "$(st .last_attempt.cores)" = 3 &&
+	test "$(st .last_attempt.activation)" = store-path &&
 	test "$(jq -r .rev "$S/deployed.json")" = "$rev1" &&
 	test "$(jq -r .store_path "$S/deployed.json")" = "$sys1" &&
 	test ! -e "$S/inflight.json"
@@ -94,9 +95,8 @@ test_expect_success_here 'build.max_jobs and build.cores in the config win over 
 	release "parallel,v3" &&
 	rev3=$rev &&
 	test_expect_code 0 once &&
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev3")" \
-	    --max-jobs 5 --cores 2 >expect &&
-	tail -n 2 "$R/calls.log" | head -n 1 >actual &&
+	sp_calls switch "$(built "$rev3")" >expect &&
+	tail -n 3 "$R/calls.log" | head -n 2 >actual &&
 	test_cmp expect actual &&
 	sys3=$(current) &&
 	test "$sys3" != "$sys1" &&
@@ -113,9 +113,8 @@ test_expect_success_here 'a workstation with little memory: jobs capped by mem_p
 	release "parallel,v4" &&
 	rev4=$rev &&
 	NIXPULL_TEST_MEM_AVAILABLE=5GiB once &&
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev4")" \
-	    --max-jobs 2 --cores 3 >expect &&
-	tail -n 2 "$R/calls.log" | head -n 1 >actual &&
+	sp_calls switch "$(built "$rev4")" >expect &&
+	tail -n 3 "$R/calls.log" | head -n 2 >actual &&
 	test_cmp expect actual &&
 	test "$(cat "$(current)/cores")" = 3
 '

@@ -2,7 +2,7 @@
 # End to end with `nixpull once` (issue 5): a failed activation (status 2
 # from switch-to-configuration; 4 from nixos-rebuild-ng, "units failed")
 # and a failed health check roll the system back with `nixos-rebuild
-# switch --rollback`, mark the revision bad and never retry it; a newer
+# switch --rollback --no-reexec` (the installed one has --store-path), mark the revision bad and never retry it; a newer
 # signed revision is deployed.  Two failures in a row end on the system
 # that ran before them.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
@@ -36,9 +36,8 @@ test_expect_success_here 'activation fails (status 2): rolled back without --fla
 	n=$(ncalls) &&
 	echo 2 >"$R/switch-exit" &&
 	test_expect_code 1 once &&
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev2")" \
-	    --max-jobs 3 --cores 3 >expect &&
-	call_line nixos-rebuild switch --rollback >>expect &&
+	sp_calls switch "$(built "$rev2")" >expect &&
+	call_line nixos-rebuild switch --rollback --no-reexec >>expect &&
 	calls_since $n >actual &&
 	test_cmp expect actual &&
 	test "$(current)" = "$sys1" &&
@@ -90,11 +89,9 @@ test_expect_success_here 'nixos-rebuild-ng exits 4 (units failed): a failure, ro
 	NIXPULL_TEST_REBUILD_FLAVOR=ng test_expect_code 1 once &&
 	# --rollback steps down to the generation v2 left, so the deployed
 	# revision is switched to again.
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev3")" \
-	    --max-jobs 3 --cores 3 >expect &&
-	call_line nixos-rebuild switch --rollback >>expect &&
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev1")" \
-	    --max-jobs 3 --cores 3 >>expect &&
+	sp_calls switch "$(built "$rev3")" >expect &&
+	call_line nixos-rebuild switch --rollback --no-reexec >>expect &&
+	sp_calls switch "$sys1" >>expect &&
 	calls_since $n >actual &&
 	test_cmp expect actual &&
 	test "$(st .state)" = rolled-back &&
@@ -114,10 +111,9 @@ test_expect_success_here 'a failing health check: rolled back, its output in the
 	n=$(ncalls) &&
 	echo degraded >"$R/system-state" &&
 	test_expect_code 1 once &&
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev4")" \
-	    --max-jobs 3 --cores 3 >expect &&
+	sp_calls switch "$(built "$rev4")" >expect &&
 	call_line systemctl is-system-running --wait >>expect &&
-	call_line nixos-rebuild switch --rollback >>expect &&
+	call_line nixos-rebuild switch --rollback --no-reexec >>expect &&
 	calls_since $n >actual &&
 	test_cmp expect actual &&
 	test "$(current)" = "$sys1" &&
@@ -156,7 +152,7 @@ test_expect_success_here 'the rollback fails too: state failed, saying why' '
 	n=$(ncalls) &&
 	NIXPULL_TEST_SWITCH_EXIT=2 test_expect_code 1 once &&
 	calls_since $n >actual &&
-	test_grep "^nixos-rebuild switch --rollback$" actual &&
+	test_grep "^nixos-rebuild switch --rollback --no-reexec$" actual &&
 	test "$(st .state)" = failed &&
 	test "$(st .last_attempt.result)" = failed &&
 	st .last_attempt.error >err &&

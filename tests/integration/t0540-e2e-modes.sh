@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end with `nixpull once` (issue 5): activate.mode none builds
-# only; test runs `nixos-rebuild test` (and rolls back by running the old
-# system's switch-to-configuration test); boot runs `nixos-rebuild boot`
+# only; test runs `nixos-rebuild test --store-path` (and rolls back by
+# activating the old system the same way); boot runs `nixos-rebuild boot`
 # and no health check.  reboot_required compares the kernel of the
 # running and the booted system (kernel:K variants).
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
@@ -42,8 +42,7 @@ test_expect_success_here 'mode switch: nixos-rebuild switch; reboot unknown with
 	release v1 &&
 	rev1=$rev &&
 	test_expect_code 0 once &&
-	call_line nixos-rebuild switch --flake "$(flake_ref "$rev1")" \
-	    --max-jobs 2 --cores 2 >expect &&
+	sp_calls switch "$(built "$rev1")" >expect &&
 	call_line systemctl is-system-running >>expect &&
 	test_cmp expect "$R/calls.log" &&
 	sys1=$(current) &&
@@ -75,8 +74,7 @@ test_expect_success_here 'mode test: nixos-rebuild test, current-system moves, t
 	rev4=$rev &&
 	n=$(ncalls) &&
 	test_expect_code 0 once &&
-	call_line nixos-rebuild test --flake "$(flake_ref "$rev4")" \
-	    --max-jobs 2 --cores 2 >expect &&
+	sp_calls test "$(built "$rev4")" >expect &&
 	call_line systemctl is-system-running >>expect &&
 	calls_since $n >actual &&
 	test_cmp expect actual &&
@@ -86,16 +84,16 @@ test_expect_success_here 'mode test: nixos-rebuild test, current-system moves, t
 	test "$(st .reboot_required)" = false
 '
 
-test_expect_success_here 'mode test, failing check: the old system'"'"'s switch-to-configuration test' '
+test_expect_success_here 'mode test, failing check: the old system activated again (test --store-path)' '
 	release v5 &&
 	rev5=$rev &&
 	n=$(ncalls) &&
 	echo degraded >"$R/system-state" &&
 	test_expect_code 1 once &&
 	rm -f "$R/system-state" &&
-	call_line nixos-rebuild test --flake "$(flake_ref "$rev5")" \
-	    --max-jobs 2 --cores 2 >expect &&
+	sp_calls test "$(built "$rev5")" >expect &&
 	call_line systemctl is-system-running >>expect &&
+	call_line nixos-rebuild test --store-path "$sys4" --no-reexec >>expect &&
 	calls_since $n >actual &&
 	test_cmp expect actual &&
 	test "$(tail -n 1 "$R/switch.log")" = "test $sys4" &&
@@ -111,8 +109,7 @@ test_expect_success_here 'mode boot: nixos-rebuild boot, no health check, the pr
 	n=$(ncalls) &&
 	cur=$(current) &&
 	test_expect_code 0 once &&
-	call_line nixos-rebuild boot --flake "$(flake_ref "$rev6")" \
-	    --max-jobs 2 --cores 2 >expect &&
+	sp_calls boot "$(built "$rev6")" >expect &&
 	calls_since $n >actual &&
 	test_cmp expect actual &&
 	sys6=$(readlink -f "$P") &&
@@ -135,8 +132,7 @@ test_expect_success_here 'mode boot: a build equal to the running system but not
 	rev7=$rev &&
 	n=$(ncalls) &&
 	test_expect_code 0 once &&
-	call_line nixos-rebuild boot --flake "$(flake_ref "$rev7")" \
-	    --max-jobs 2 --cores 2 >expect &&
+	sp_calls boot "$sys4" >expect &&
 	calls_since $n >actual &&
 	test_cmp expect actual &&
 	test "$(readlink -f "$P")" = "$sys4" &&

@@ -121,7 +121,7 @@ test_expect_success_here 'killed in the health check, which then fails: rolled b
 	test_expect_code 1 once &&
 	rm fail-check &&
 	calls_since $n >actual &&
-	test_grep "^nixos-rebuild switch --rollback$" actual &&
+	test_grep "^nixos-rebuild switch --rollback --no-reexec$" actual &&
 	test "$(current)" = "$sys2" &&
 	test ! -e "$S/inflight.json" &&
 	test "$(st .state)" = rolled-back &&
@@ -147,7 +147,9 @@ test_expect_success_here 'killed before the switch: the next once says so and ac
 	n=$(ncalls) &&
 	test_expect_code 0 once &&
 	calls_since $n >actual &&
-	test_grep "^nixos-rebuild switch --flake .*rev=$rev4" actual &&
+	call_line nixos-rebuild switch --store-path "$(built "$rev4")" \
+	    --no-reexec >line &&
+	grep -qxF -f line actual &&
 	test "$(st .state)" = ok &&
 	test "$(st .deployed.rev)" = "$rev4" &&
 	test "$(current)" != "$sys2" &&

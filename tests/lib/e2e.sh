@@ -44,6 +44,11 @@
 #   call_line PROG ARG...
 #			the calls.log line of that stand-in call (each
 #			argument as printf %q)
+#   sp_calls MODE PATH	the calls.log lines of an activation of PATH with
+#			nixos-rebuild --store-path (the --help that finds the
+#			option, then nixos-rebuild MODE --store-path PATH
+#			--no-reexec)
+#   built REV		the system the agent built for REV (its GC root)
 #   flake_ref REV	the --flake argument the agent passes for REV
 #			(git+file://$S/mirror.git?ref=main&rev=REV#HOST)
 #   is_bad REV		REV has a line (REV, a time, a reason) in
@@ -133,6 +138,12 @@ current() { readlink "$R/run/current-system"; }
 ncalls() { if [ -f "$R/calls.log" ]; then wc -l <"$R/calls.log"; else echo 0; fi; }
 calls_since() { tail -n "+$(($1 + 1))" "$R/calls.log"; }
 call_line() { printf '%s' "$1"; shift; printf ' %q' "$@"; printf '\n'; }
+
+sp_calls() {
+	call_line nixos-rebuild --help
+	call_line nixos-rebuild "$1" --store-path "$2" --no-reexec
+}
+built() { readlink "$S/gcroots/$1"; }
 
 flake_ref() {
 	printf 'git+file://%s?ref=main&rev=%s#%s' "$S/mirror.git" "$1" "$HOST"

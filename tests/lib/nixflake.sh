@@ -12,7 +12,9 @@
 #	spaces.  For each HOST:
 #	  nixosConfigurations."HOST".config.system.build.toplevel
 #	    bin/switch-to-configuration ACTION  appends "ACTION TOPLEVEL" to
-#		$NIXPULL_TEST_ROOT/switch.log (if set), exits with the number
+#		$NIXPULL_TEST_ROOT/switch.log (if set), for switch and test
+#		points $NIXPULL_TEST_ROOT/run/current-system at TOPLEVEL (as
+#		the activation script does), exits with the number
 #		in $NIXPULL_TEST_ROOT/switch-exit if that file exists, else
 #		$NIXPULL_TEST_SWITCH_EXIT, else 0 (NixOS: 2 = activation
 #		failed, 4 = some units failed)
@@ -21,7 +23,8 @@
 #	    (--json: {"nixosVersion", "configurationRevision"?})
 #	  darwinConfigurations."HOST".system
 #	    activate, activate-user (log "activate TOP" / "activate-user TOP"
-#	    to switch.log, exit like switch-to-configuration), systemConfig,
+#	    to switch.log, activate points run/current-system at TOP, exit
+#	    like switch-to-configuration), systemConfig,
 #	    darwin-version, sw/bin/darwin-version (--json)
 #	VARIANT is a string; any change changes the out paths.  Comma-separated
 #	words in it also mean:
@@ -43,7 +46,7 @@
 #	nix build --json --no-link REF#ATTR; prints the out path
 #   standin_env
 #	puts the stand-ins (tests/lib/bin: nixos-rebuild, darwin-rebuild,
-#	systemctl) first on PATH and exports NIXPULL_TEST_ROOT=$TEST_DIR/root
+#	systemctl, nix-env, systemd-run) first on PATH and exports NIXPULL_TEST_ROOT=$TEST_DIR/root
 #	(unless set), creating it; see tests/lib/bin/standin-lib.sh
 
 . "$NIXPULL_SRCDIR/scripts/lib/nixenv.sh"
@@ -163,9 +166,16 @@ EOF
       switch|boot|test|dry-activate) ;;
       *) echo "Usage: $0 [switch|boot|test|dry-activate]" >&2; exit 1 ;;
       esac
-      top=$(cd "$(dirname "$0")/.." && pwd)
+      top=$(cd "$(dirname "$0")/.." && pwd -P)
       if [ -n "$NIXPULL_TEST_ROOT" ]; then
         echo "$1 $top" >> "$NIXPULL_TEST_ROOT/switch.log"
+        # The activation script links /run/current-system (switch, test),
+        # even when a snippet of it fails.
+        case "$1" in
+        switch|test)
+          mkdir -p "$NIXPULL_TEST_ROOT/run" &&
+          ln -sfn "$top" "$NIXPULL_TEST_ROOT/run/current-system" ;;
+        esac
       fi
       code=''${NIXPULL_TEST_SWITCH_EXIT:-0}
       if [ -n "$NIXPULL_TEST_ROOT" ] && [ -f "$NIXPULL_TEST_ROOT/switch-exit" ]; then
@@ -176,9 +186,13 @@ EOF
 
     activateScript = what: ''
       #!/bin/sh
-      top=$(cd "$(dirname "$0")" && pwd)
+      top=$(cd "$(dirname "$0")" && pwd -P)
       if [ -n "$NIXPULL_TEST_ROOT" ]; then
         echo "${what} $top" >> "$NIXPULL_TEST_ROOT/switch.log"
+        if [ "${what}" = activate ]; then
+          mkdir -p "$NIXPULL_TEST_ROOT/run" &&
+          ln -sfn "$top" "$NIXPULL_TEST_ROOT/run/current-system"
+        fi
       fi
       code=''${NIXPULL_TEST_SWITCH_EXIT:-0}
       if [ -n "$NIXPULL_TEST_ROOT" ] && [ -f "$NIXPULL_TEST_ROOT/switch-exit" ]; then
