@@ -185,6 +185,14 @@ tagref_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->refname, y->refname);
 }
 
+static int
+tagref_name_cmp(const void *a, const void *b)
+{
+	const struct tagref *x = a, *y = b;
+
+	return strcmp(x->refname, y->refname);
+}
+
 /*
  * The tag refs and what their annotated tags of commits name, each tag
  * object read once however many refs point at it; a tag object that
@@ -225,6 +233,8 @@ tags_load(git_repository *repo, struct tagindex *ti,
 		}
 		tag_target(odb, t);
 	}
+	if (ti->n > 0)	/* tags are counted in ref name order */
+		qsort(ti->v, ti->n, sizeof(*ti->v), tagref_name_cmp);
 	r = 0;
  out:
 	git_odb_free(odb);
