@@ -66,6 +66,21 @@ sandbox_setup(const struct child *c, struct sandbox *sb)
 }
 
 #ifdef NIXPULL_TEST_HOOKS
+/* Test builds: NIXPULL_TEST_FETCHER_HANG=1 stands for a fetcher stuck in
+ * a library (an endless loop on hostile input): it stops answering. */
+static void
+test_hang(void)
+{
+	int i;
+
+	if (getenv("NIXPULL_TEST_FETCHER_HANG") == NULL)
+		return;
+	log_info("test hook: hanging");
+	for (i = 0; i < 3600; i++)
+		sleep(1);
+	_exit(3);
+}
+
 /* Test builds: NIXPULL_TEST_FETCHER_ESCAPE=PATH tries what the sandbox
  * must stop, and logs what happened. */
 static void
@@ -88,6 +103,11 @@ test_escape(void)
 	log_info("test hook: exec '%s': %s", argv[0], strerror(errno));
 }
 #else
+static void
+test_hang(void)
+{
+}
+
 static void
 test_escape(void)
 {
@@ -261,6 +281,7 @@ fetcher_child(const struct config *cfg, int fd)
 			_exit(0);	/* the parent closed the socket */
 		if (r < 0)
 			fatalx("fetcher: %s", e.msg);
+		test_hang();
 		if (v.type == FM_POLL)
 			do_poll(&c, &v);
 		else if (v.type == FM_SELECT)
