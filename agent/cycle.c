@@ -91,11 +91,6 @@ probe(struct agent *a)
 	platform_init(&a->plat);
 	if (platform_probe(&a->plat, &e) == -1)
 		log_warnx("probe: %s", e.msg);
-	if (!a->nix_probed) {
-		if (platform_probe_nix(&a->plat, NULL, &e) == -1)
-			log_warnx("probe: %s", e.msg);
-		a->nix_probed = true;
-	}
 	set_str(&sys->os, a->plat.os);
 	set_str(&sys->arch, a->plat.arch);
 	if (a->plat.nix_version[0])
@@ -103,6 +98,20 @@ probe(struct agent *a)
 	sys->cpus = (int)platform_cpu_budget(&a->plat);
 	sys->mem_bytes = a->plat.mem_total ? (int64_t)a->plat.mem_total : -1;
 	sys->on_battery = a->plat.on_battery;
+}
+
+void
+agent_probe_nix(struct agent *a)
+{
+	struct err e;
+
+	if (a->nix_probed)
+		return;
+	a->nix_probed = true;
+	if (platform_probe_nix(&a->plat, NULL, &e) == -1)
+		log_warnx("probe: %s", e.msg);
+	else if (a->plat.nix_version[0])
+		set_str(&a->st.system.nix_version, a->plat.nix_version);
 }
 
 /* The document starts from the last one saved, so a restart goes on. */

@@ -24,6 +24,10 @@ struct cycle {
 	struct err	 err;
 };
 
+/* cycle.c: `nix --version` for the status, once per agent, and only when a
+ * build or an activation is about to run. */
+void	agent_probe_nix(struct agent *a);
+
 /* publish.c: the status document. */
 void	publish(struct agent *a, int changed);
 void	attempt_begin(struct agent *a, const char *rev);

@@ -460,6 +460,7 @@ deploy_selected(struct cycle *c)
 	}
 	if ((r = tune(c)) != 0)
 		return r == 1 ? CYCLE_DEFERRED : CYCLE_FAILED;
+	agent_probe_nix(a);	/* only now: a build will run */
 	build_flake_url(c->mirror, c->cfg->repo.ref, c->sel.rev, &url);
 	build_attribute(c->cfg, a->plat.os, &attr);
 	memset(&rq, 0, sizeof(rq));
@@ -539,6 +540,25 @@ resume_switched(struct agent *a, struct inflight *f,
 	return CYCLE_CURRENT;
 }
 
+/*
+ * attempt_begin has just reset the attempt's tuning: a resumed activation
+ * takes the tuner's, as the build it resumes did (-1 would have passed
+ * --max-jobs 1 --cores 0 to an activation that evaluates).
+ */
+static void
+resume_tuning(struct agent *a)
+{
+	struct tune_result t;
+	struct err e;
+
+	if (tune_choose(&a->plat, a->cfg, &t, &e) == -1) {
+		log_warnx("%s", e.msg);
+		return;
+	}
+	a->st.last_attempt.max_jobs = t.max_jobs;
+	a->st.last_attempt.cores = t.cores;
+}
+
 enum cycle_outcome
 deploy_resume(struct agent *a)
 {
@@ -559,6 +579,8 @@ deploy_resume(struct agent *a)
 	}
 	attempt_begin(a, f.rev);
 	a->st.last_attempt.phase = PHASE_ACTIVATE;
+	agent_probe_nix(a);
+	resume_tuning(a);
 	req_init(&rq, a, NULL, f.rev, NULL, "/");
 	rq.store_path = f.store_path;
 	cur = state_resolve_system(a->cfg->activate.current_system);

@@ -134,4 +134,15 @@ test_expect_success 'every phase was timed' '
 	done
 '
 
+test_expect_success 'a no-change once runs no program: nixpull itself and its fetcher only' '
+	test_require strace &&
+	test -n "$(st .system.nix_version)" &&
+	test "$(st .system.nix_version)" != null &&
+	strace -f -qq -e trace=execve,clone,clone3,fork,vfork -o trace \
+	    "$NIXPULL" once -c config.yaml >>once.log 2>&1 &&
+	test "$(grep -c "execve(" trace)" = 1 &&
+	test "$(grep -cE "^[0-9]+ +(clone|clone3|fork|vfork)\(" trace)" = 1 &&
+	test_grep_not "nix\", \[\"nix\", \"--version\"" trace
+'
+
 test_done

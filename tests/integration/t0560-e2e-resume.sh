@@ -98,6 +98,13 @@ test_expect_success_here 'the next once runs the checks again and records the de
 	test_grep "interrupted" note
 '
 
+test_expect_success 'the resumed attempt carries the tuner'"'"'s jobs and cores, not -1' '
+	read -r jobs cores < <("$NIXPULL_TESTLIB/tuneprint" server) &&
+	test "$jobs" -ge 1 &&
+	test "$(st .last_attempt.max_jobs)" = "$jobs" &&
+	test "$(st .last_attempt.cores)" = "$cores"
+'
+
 test_expect_success 'after that, nothing is left to do' '
 	n=$(ncalls) &&
 	c=$(checks) &&
