@@ -36,11 +36,18 @@
 #define MAX_TREE_DEPTH		128		/* directory levels fs_remove_tree descends */
 #define MAX_KNOWN_HOSTS_LINES	100000		/* lines read from one known_hosts file */
 #define MAX_KNOWN_HOSTS_SIZE	(16 << 20)	/* bytes of one known_hosts file */
-#define MAX_MSG_SIZE		(64 << 10)	/* one agent <-> fetcher message, header included */
+#define MAX_MSG_SIZE		(128 << 10)	/* one agent <-> fetcher message, header included */
 #define MAX_MSG_FIELDS		64		/* fields in one message */
 
 #define MAX_REBOOT_WINDOWS	16		/* reboot.windows entries */
 #define MAX_FLEETLOCK_BODY	(64 * 1024)	/* one FleetLock answer */
 #define MAX_LOGIND_OUTPUT	(1024 * 1024)	/* loginctl / busctl listing */
+
+#define MAX_ROLLOUT_SIZE	(32 * 1024)	/* .nixpull/rollout.yaml (sent in FM_SELECTED) */
+#define MAX_ROLLOUT_WAVES	64		/* waves in one plan */
+#define MAX_ROLLOUT_NAMES	1000		/* hosts or groups listed in one wave */
+#define MAX_ROLLOUT_NAME	253		/* one host name, glob, group or wave name */
+#define MAX_ROLLOUT_FLEET_SECONDS 60		/* reading the fleet's status to halt */
+#define MAX_ROLLOUT_FLEET_SIZE	(64 * 1024 * 1024) /* status documents read for that */
 
 #endif
