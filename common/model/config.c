@@ -272,6 +272,8 @@ config_defaults(struct config *cfg)
 	cfg->repo.timeout_ms = 10 * MIN;
 	cfg->trust.max_walk = 1000;
 	cfg->trust.threshold = 1;
+	cfg->trust.repo_allowed_signers = xstrdup(".nixpull/allowed_signers");
+	cfg->trust.repo_trust_file = xstrdup(".nixpull/trust.yaml");
 	cfg->poll.interval_ms = 5 * MIN;
 	cfg->poll.jitter_ms = 1 * MIN;
 	cfg->build.profile = PROFILE_WORKSTATION;
@@ -297,6 +299,7 @@ config_defaults(struct config *cfg)
 	cfg->reboot.fleet_lock.group = xstrdup("default");
 	cfg->reboot.fleet_lock.machine_id = xstrdup("/etc/machine-id");
 	cfg->reboot.fleet_lock.timeout_ms = 30 * SEC;
+	cfg->rollout.plan = xstrdup(".nixpull/rollout.yaml");
 }
 
 void

@@ -24,6 +24,7 @@ enum activate_mode { MODE_SWITCH, MODE_BOOT, MODE_TEST, MODE_NONE };
 enum reboot_policy { REBOOT_NEVER, REBOOT_WHEN_NEEDED };
 enum reboot_users { USERS_WAIT, USERS_IGNORE };
 enum reboot_inhibitors { INHIBITORS_RESPECT, INHIBITORS_IGNORE };
+enum on_expired { ON_EXPIRED_REFUSE, ON_EXPIRED_WARN };
 
 struct health_check {
 	struct strvec	argv;		/* a YAML string split on blanks, or a list */
@@ -53,6 +54,10 @@ struct config {
 		unsigned	 max_walk;	/* default 1000 */
 		unsigned	 threshold;	/* default 1 */
 		uint64_t	 max_age_ms;	/* 0: no freeze detection (default) */
+		bool		 follow_repo;	/* rotate by the repository's files */
+		char		*repo_allowed_signers;	/* in the tree, default .nixpull/allowed_signers */
+		char		*repo_trust_file;	/* in the tree, default .nixpull/trust.yaml */
+		enum on_expired	 on_expired;	/* default refuse */
 	} trust;
 
 	struct {
@@ -115,6 +120,11 @@ struct config {
 			uint64_t timeout_ms;	/* default 30s, per request */
 		} fleet_lock;
 	} reboot;
+
+	struct {
+		char		*plan;	/* in the tree, default .nixpull/rollout.yaml */
+		char		*group;	/* this host's group for waves' groups */
+	} rollout;
 };
 
 /*

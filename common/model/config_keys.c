@@ -17,13 +17,15 @@ static const char *const mode_names[] = { "switch", "boot", "test", "none",
 static const char *const policy_names[] = { "never", "when-needed", NULL };
 static const char *const users_names[] = { "wait", "ignore", NULL };
 static const char *const inhibitors_names[] = { "respect", "ignore", NULL };
+static const char *const expired_names[] = { "refuse", "warn", NULL };
 
 _Static_assert(sizeof(enum build_profile) == sizeof(unsigned) &&
     sizeof(enum on_battery) == sizeof(unsigned) &&
     sizeof(enum activate_mode) == sizeof(unsigned) &&
     sizeof(enum reboot_policy) == sizeof(unsigned) &&
     sizeof(enum reboot_users) == sizeof(unsigned) &&
-    sizeof(enum reboot_inhibitors) == sizeof(unsigned), "enums as unsigned");
+    sizeof(enum reboot_inhibitors) == sizeof(unsigned) &&
+    sizeof(enum on_expired) == sizeof(unsigned), "enums as unsigned");
 
 #define F(m) offsetof(struct config, m)
 #define SECTION(s) { NULL, s, K_SECTION, 0, 0, 0, 0, NULL }
@@ -55,6 +57,13 @@ const struct key config_keys[] = {
 	{ "trust", "max_walk", K_UINT, F(trust.max_walk), 0, 1, 1000000, NULL },
 	{ "trust", "threshold", K_UINT, F(trust.threshold), 0, 1, 100, NULL },
 	{ "trust", "max_age", K_DURATION, F(trust.max_age_ms), 0, 0, 0, NULL },
+	{ "trust", "follow_repo", K_BOOL, F(trust.follow_repo), 0, 0, 0, NULL },
+	{ "trust", "repo_allowed_signers", K_TREE_PATH,
+	  F(trust.repo_allowed_signers), 0, 0, 0, NULL },
+	{ "trust", "repo_trust_file", K_TREE_PATH, F(trust.repo_trust_file), 0,
+	  0, 0, NULL },
+	{ "trust", "on_expired", K_ENUM, F(trust.on_expired), 0, 0, 0,
+	  expired_names },
 	SECTION("poll"),
 	{ "poll", "interval", K_DURATION, F(poll.interval_ms), KF_NONZERO, 0,
 	  0, NULL },
@@ -124,6 +133,10 @@ const struct key config_keys[] = {
 	  F(reboot.fleet_lock.machine_id), 0, 0, 0, NULL },
 	{ "reboot.fleet_lock", "timeout", K_DURATION,
 	  F(reboot.fleet_lock.timeout_ms), KF_NONZERO, 0, 0, NULL },
+	SECTION("rollout"),
+	{ "rollout", "plan", K_STR, F(rollout.plan), 0, 0, 0, NULL },
+	{ "rollout", "group", K_LOCK_GROUP, F(rollout.group), KF_NULLABLE, 0,
+	  0, NULL },
 };
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == CONFIG_NKEYS,
     "CONFIG_NKEYS is the number of entries in config_keys");
@@ -134,7 +147,7 @@ config_key_is_string(const struct key *k)
 	switch (k->type) {
 	case K_STR: case K_PATH: case K_ABSPATH: case K_SECRET:
 	case K_REPO_URL: case K_REPORT_URL: case K_HOST: case K_TZ:
-	case K_LOCK_URL: case K_LOCK_GROUP:
+	case K_LOCK_URL: case K_LOCK_GROUP: case K_TREE_PATH:
 		return true;
 	default:
 		return false;

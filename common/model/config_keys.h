@@ -12,6 +12,7 @@ enum ktype {
 	K_SECTION, K_STR, K_PATH, K_ABSPATH, K_SECRET, K_REPO_URL,
 	K_REPORT_URL, K_HOST, K_DURATION, K_SIZE, K_UINT, K_JOBS, K_BOOL,
 	K_ENUM, K_CHECKS, K_WINDOWS, K_TZ, K_LOCK_URL, K_LOCK_GROUP,
+	K_TREE_PATH,	/* a relative path inside the repository's tree */
 };
 
 #define KF_REQUIRED	0x1	/* must be set */
@@ -28,7 +29,7 @@ struct key {
 	const char *const *names;	/* K_ENUM, indexed by value */
 };
 
-#define CONFIG_NKEYS	62	/* entries in config_keys[], sections included */
+#define CONFIG_NKEYS	69	/* entries in config_keys[], sections included */
 
 extern const struct key config_keys[];
 

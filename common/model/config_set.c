@@ -128,6 +128,32 @@ set_path(struct cparse *c, const char *full, const struct key *k,
 		str_store(c, k, path_resolve(c, s));
 }
 
+/* A path in the repository's tree: relative, no empty, "." or ".." part. */
+static void
+set_tree_path(struct cparse *c, const char *full, const struct key *k,
+    const struct ynode *v)
+{
+	const char *s = string_get(c, full, k, v, "a path"), *p;
+	char sh[128];
+	size_t n;
+
+	if (s == NULL)
+		return;
+	for (p = s;; p += n + 1) {
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			cerr(c, v->start, "'%s' must be a relative path in the "
+			    "repository without empty, '.' or '..' parts, not "
+			    "'%s'", full, shown(s, v->len, sh, sizeof(sh)));
+			return;
+		}
+		if (p[n] == '\0')
+			break;
+	}
+	str_store(c, k, xstrdup(s));
+}
+
 static void
 set_abspath(struct cparse *c, const char *full, const struct key *k,
     const struct ynode *v)
@@ -555,6 +581,7 @@ static const setter_fn setters[] = {
 	[K_STR] = set_str,
 	[K_PATH] = set_path,
 	[K_ABSPATH] = set_abspath,
+	[K_TREE_PATH] = set_tree_path,
 	[K_SECRET] = set_secret,
 	[K_REPO_URL] = set_repo_url,
 	[K_REPORT_URL] = set_report_url,

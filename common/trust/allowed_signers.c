@@ -543,6 +543,30 @@ signers_free(struct signers *s)
 }
 
 size_t
+signers_entries(const struct signers *s)
+{
+	return s->n;
+}
+
+static int is_revoked(const struct signers *, const struct sshsig_key *);
+
+int
+signers_key(const struct signers *s, size_t i, const char **principals,
+    unsigned char pk[32], char *fpr, size_t fprsz)
+{
+	struct sshsig_key k;
+
+	if (i >= s->n || s->v[i].ca ||
+	    sshsig_key_parse(&k, s->v[i].blob, s->v[i].blob_len, NULL) != 0 ||
+	    k.type == SSHSIG_KEY_OTHER || is_revoked(s, &k))
+		return -1;
+	*principals = s->v[i].principals;
+	memcpy(pk, k.pk, 32);
+	sshsig_fingerprint(k.blob, k.blob_len, fpr, fprsz);
+	return 0;
+}
+
+size_t
 signers_count(const struct signers *s)
 {
 	return s == NULL ? 0 : s->n;

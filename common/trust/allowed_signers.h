@@ -78,6 +78,16 @@ void	 signers_free(struct signers *s);	/* NULL ok */
 size_t	 signers_count(const struct signers *s);
 
 /*
+ * Entry i (0 .. signers_entries() - 1) as a signer to ask for: 0 with its
+ * principals, raw key and fingerprint when it is a usable ed25519 or
+ * sk-ed25519 key, not a cert-authority and not revoked; else -1.
+ */
+size_t	 signers_entries(const struct signers *s);
+int	 signers_key(const struct signers *s, size_t i,
+	    const char **principals, unsigned char pk[32], char *fpr,
+	    size_t fprsz);
+
+/*
  * Decides whether the signing key k may sign for namespace ns at time now:
  * fills info->status and info->principals; returns 0 when trusted.
  */

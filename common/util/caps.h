@@ -19,6 +19,10 @@
 #define MAX_TAG_NAME		1024		/* "tag" header of a tag object */
 #define MAX_TAGS		10000		/* tag refs looked at in one selection */
 #define MAX_SELECT_SECONDS	120		/* one release selection */
+#define MAX_SELECT_KEYS		100		/* distinct keys remembered at one commit (trust.threshold's max) */
+#define MAX_TRUSTFILE_SIZE	(64 * 1024)	/* .nixpull/trust.yaml */
+#define MAX_TRUST_REVOKED	1000		/* revoked keys in trust.yaml */
+#define MAX_TRUST_CHAIN_TEXT	8192		/* the chain as text in FM_SELECTED */
 
 #define MAX_LOG_TAIL		4096		/* tail of a child's output */
 #define MAX_HELP_OUTPUT		(1024 * 1024)	/* `nixos-rebuild --help` (a man page) */
