@@ -28,6 +28,7 @@ agent_init(struct agent *a, const struct config *cfg,
 	a->cfg = cfg;
 	a->cancel = cancel;
 	platform_init(&a->plat);
+	platform_identify(&a->plat);
 	status_init(&a->st);
 	fetcher_init(&a->fetcher, cfg);
 }
@@ -81,9 +82,10 @@ set_str(char **field, const char *v)
 	*field = v ? xstrdup(v) : NULL;
 }
 
-/* The machine's facts, for the tuner and the status document. */
-static void
-probe(struct agent *a)
+/* The machine's facts, for the tuner and the status document: only when
+ * the cycle will do something (on darwin the probe runs programs). */
+void
+agent_probe(struct agent *a)
 {
 	struct status_system *sys = &a->st.system;
 	struct err e;
@@ -197,6 +199,7 @@ do_poll(struct cycle *c)
 	poll_last(c->cfg, last);
 	if (fetcher_poll(&a->fetcher, last, fetch_starts, c, &pr,
 	    &c->err) == -1) {
+		agent_probe(a);
 		if (!c->fetching)
 			attempt_begin(a, NULL);
 		attempt_duration(a, PHASE_POLL, pr.poll_ms);
@@ -218,6 +221,7 @@ do_poll(struct cycle *c)
 		publish(a, 0);	/* a heartbeat: nothing is written */
 		return CYCLE_NO_CHANGE;
 	}
+	agent_probe(a);
 	memcpy(c->tip, pr.tip, sizeof(c->tip));
 	set_str(&a->st.tip.rev, pr.tip);
 	a->st.tip.seen_at = time_now();
@@ -341,7 +345,6 @@ cycle_run(struct agent *a)
 	c.a = a;
 	c.cfg = a->cfg;
 	load_status(a);
-	probe(a);
 	flush_pending(a);
 	reboot_resume(a);	/* confirm a reboot, give the lock back */
 	if ((o = deploy_resume(a)) != CYCLE_NO_CHANGE)

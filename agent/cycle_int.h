@@ -27,6 +27,8 @@ struct cycle {
 /* cycle.c: `nix --version` for the status, once per agent, and only when a
  * build or an activation is about to run. */
 void	agent_probe_nix(struct agent *a);
+/* The machine (platform_probe) into a->plat and the status document. */
+void	agent_probe(struct agent *a);
 
 /* publish.c: the status document. */
 void	publish(struct agent *a, int changed);

@@ -579,6 +579,7 @@ deploy_resume(struct agent *a)
 	}
 	attempt_begin(a, f.rev);
 	a->st.last_attempt.phase = PHASE_ACTIVATE;
+	agent_probe(a);
 	agent_probe_nix(a);
 	resume_tuning(a);
 	req_init(&rq, a, NULL, f.rev, NULL, "/");

@@ -4,6 +4,8 @@
  * hooks, the CPU budget and `nix --version`.  The probes that read the
  * machine are in platform_linux.c and platform_darwin.c.
  */
+#include <sys/utsname.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -442,6 +444,20 @@ platform_probe_nix(struct platform *p, const char *nix, struct err *e)
 		    sizeof(p->nix_version), e);
 	buf_release(&out);
 	return r;
+}
+
+void
+platform_identify(struct platform *p)
+{
+	struct utsname u;
+
+	if (uname(&u) != 0)
+		return;
+	snprintf(p->os, sizeof(p->os), "%.15s",
+	    strcmp(u.sysname, "Linux") == 0 ? "linux" :
+	    strcmp(u.sysname, "Darwin") == 0 ? "darwin" : u.sysname);
+	snprintf(p->arch, sizeof(p->arch), "%.15s",
+	    platform_arch_name(u.machine));
 }
 
 #ifdef __APPLE__

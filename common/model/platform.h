@@ -50,6 +50,9 @@ void	platform_init(struct platform *p);
  * a malformed file or test hook is an error.
  */
 int	platform_probe(struct platform *p, struct err *e);
+/* os and arch only (uname): no file read, no process; for what the agent
+ * needs before it knows that a cycle will do anything. */
+void	platform_identify(struct platform *p);
 
 /*
  * The file-reading part, from a tree under root ("" for the real one):
