@@ -17,6 +17,7 @@
 #include "report.h"
 #include "spawn.h"
 #include "timeutil.h"
+#include "turn.h"
 
 #define VERSION_TIMEOUT_MS	30000
 
@@ -326,7 +327,7 @@ verify_and_deploy(struct cycle *c)
 		o = CYCLE_INTERRUPTED;	/* stop asked for: build nothing */
 	else if (c->sel.at_floor)
 		o = at_floor(c);
-	else
+	else if ((o = turn_decide(c)) == CYCLE_CURRENT)
 		o = deploy_selected(c);
 	if (o != CYCLE_DEFERRED && o != CYCLE_FAILED &&
 	    o != CYCLE_INTERRUPTED)

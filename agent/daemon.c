@@ -31,6 +31,7 @@
 #include "reboot.h"
 #include "notify.h"
 #include "timeutil.h"
+#include "turn.h"
 
 #define MAX_BACKOFF_SHIFT	3		/* at most 8 x interval */
 #define MAX_BACKOFF_MS		(3600 * 1000)	/* ... or an hour */
@@ -479,7 +480,8 @@ loop(struct config *cfg, const char *path)
 			failures++;
 		else if (o != CYCLE_FAILED)
 			failures = 0;
-		delay = next_delay_ms(cfg, round++, failures);
+		delay = turn_cap_delay(&a, next_delay_ms(cfg, round++,
+		    failures));
 		if (stop_requested || o == CYCLE_INTERRUPTED)
 			break;
 		if (o != CYCLE_NO_CHANGE) {

@@ -5,6 +5,7 @@
  * check fails the request.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ enum tag {
 	T_KEY, T_NKEYS, T_NTAGS, T_SKIPPED, T_TIP_WHY, T_TIP_BAD, T_AT_FLOOR,
 	T_FLOOR, T_FLOOR_REV, T_TOFU, T_ROLLBACK, T_DEP_UNKNOWN,
 	T_COMMIT_TIME, T_STALE, T_WHY,
+	T_RELEASE_TIME, T_RELEASE_BY_TAG, T_PLAN_STATE, T_PLAN_LEN, T_PLAN,
 };
 
 /* "" or 40 lowercase hex digits. */
@@ -196,6 +198,18 @@ fm_decode_select_req(const struct msg_view *v, struct fetcher_select_req *q,
 	return 0;
 }
 
+/* The rollout's inputs: the release time and the plan's raw bytes. */
+static void
+put_release(struct msg *m, const struct release_info *ri)
+{
+	msg_put_u64(m, T_RELEASE_TIME, (uint64_t)ri->time);
+	msg_put_u64(m, T_RELEASE_BY_TAG, ri->by_tag);
+	msg_put_u64(m, T_PLAN_STATE, ri->plan);
+	msg_put_u64(m, T_PLAN_LEN, ri->plan_len);
+	if (ri->plan == PLAN_PRESENT)
+		msg_put(m, T_PLAN, ri->plan_text, ri->plan_len);
+}
+
 void
 fm_encode_selected(struct msg *m, int rc, const struct select_result *res,
     const struct err *why)
@@ -223,6 +237,7 @@ fm_encode_selected(struct msg *m, int rc, const struct select_result *res,
 	msg_put_u64(m, T_COMMIT_TIME, (uint64_t)res->commit_time);
 	msg_put_u64(m, T_STALE, res->stale_release);
 	msg_put_str(m, T_WHY, res->why);
+	put_release(m, &res->release);
 }
 
 static int
@@ -273,6 +288,35 @@ get_signer(const struct msg_view *v, struct sig_info *s, struct err *e)
 	return 0;
 }
 
+/* The plan's bytes are not parsed here: the caller does (rollout.h). */
+static int
+get_release(const struct msg_view *v, struct release_info *ri, struct err *e)
+{
+	const struct msg_field *f;
+	unsigned plan = 0;
+	uint64_t t = 0, len = 0;
+
+	if (msg_get_u64(v, T_RELEASE_TIME, &t, true, e) == -1 ||
+	    msg_get_bool(v, T_RELEASE_BY_TAG, &ri->by_tag, e) == -1 ||
+	    get_enum(v, T_PLAN_STATE, PLAN_NOT_FILE, &plan, e) == -1 ||
+	    msg_get_u64(v, T_PLAN_LEN, &len, true, e) == -1)
+		return -1;
+	ri->time = (int64_t)t;
+	ri->plan = (enum release_plan)plan;
+	f = msg_get(v, T_PLAN);
+	if ((f != NULL) != (ri->plan == PLAN_PRESENT) ||
+	    (f != NULL && (f->len != len || len > MAX_ROLLOUT_SIZE)))
+		return err_set(e, "message type %u: the rollout plan "
+		    "contradicts its state or length", v->type);
+	ri->plan_len = len > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)len;
+	ri->plan_text[0] = '\0';
+	if (f != NULL) {
+		memcpy(ri->plan_text, f->data, f->len);
+		ri->plan_text[f->len] = '\0';
+	}
+	return 0;
+}
+
 int
 fm_decode_selected(const struct msg_view *v, struct select_result *res,
     struct err *why, struct err *e)
@@ -299,6 +343,8 @@ fm_decode_selected(const struct msg_view *v, struct select_result *res,
 	res->outcome = (enum select_outcome)outcome;
 	res->floor = (enum select_floor)floor;
 	res->commit_time = (int64_t)t;
+	if (get_release(v, &res->release, e) == -1)
+		return -1;
 	if ((res->outcome == SELECT_OK || res->outcome == SELECT_ROLLBACK) &&
 	    res->rev[0] == '\0')
 		return err_set(e, "message type %u: a candidate without a "

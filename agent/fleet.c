@@ -24,6 +24,7 @@
 #include "duration.h"
 #include "err.h"
 #include "caps.h"
+#include "fleet.h"
 #include "log.h"
 #include "report.h"
 #include "status.h"
@@ -61,12 +62,29 @@ struct fleet {
 	const char	*newest;	/* the fleet's newest deployed rev */
 	time_t		 now;
 	uint64_t	 stale_ms;
+	uint64_t	 deadline_ms;	/* monotonic; 0: none */
+	uint64_t	 max_bytes;	/* documents in all; 0: none */
+	uint64_t	 bytes;
 };
 
 struct fleet_opts {
 	const char	*token_file;
 	const char	*ca_file;
+	uint64_t	 timeout_ms;	/* per request; 0: FLEET_HTTP_TIMEOUT_MS */
 };
+
+/* A bound of fleet_each reached: -1 with e, else 0. */
+static int
+fleet_bounded(struct fleet *f, const char *where, struct err *e)
+{
+	if (f->deadline_ms && time_monotonic_ms() > f->deadline_ms)
+		return err_set(e, "'%s': reading the status documents took "
+		    "too long", where);
+	if (f->max_bytes && f->bytes > f->max_bytes)
+		return err_set(e, "'%s': status documents larger than %llu "
+		    "bytes in all", where, (unsigned long long)f->max_bytes);
+	return 0;
+}
 
 /* ---- collecting the documents ----------------------------------------- */
 
@@ -193,8 +211,13 @@ fleet_load_dir(struct fleet *f, const char *dir, struct err *e)
 			return err_set(e, "'%s': more than %d status files",
 			    dir, MAX_FLEET_FILES);
 		}
+		if (fleet_bounded(f, dir, e) == -1) {
+			closedir(d);
+			return -1;
+		}
 		h = fleet_add(f, de->d_name);
 		text = read_at(dirfd(d), de->d_name, &len, &why);
+		f->bytes += text ? len : 0;
 		if (text == NULL)
 			h->bad = why;
 		else
@@ -237,7 +260,8 @@ http_do(struct http *hp, const char *url, const char *method,
 
 	buf_reset(body);
 	if (report_curl_setup(hp->c, hp->o->ca_file, hp->o->token_file,
-	    FLEET_HTTP_TIMEOUT_MS, &h, e) == -1)
+	    hp->o->timeout_ms ? hp->o->timeout_ms : FLEET_HTTP_TIMEOUT_MS, &h,
+	    e) == -1)
 		return -1;
 	for (struct curl_slist *p = extra; p != NULL; p = p->next)
 		h = curl_slist_append(h, p->data);
@@ -441,6 +465,8 @@ fleet_load_url(struct fleet *f, const char *url, const struct fleet_opts *o,
 		}
 		if (h->bad != NULL)
 			continue;	/* never put an odd name into a URL */
+		if (fleet_bounded(f, base, e) == -1)
+			goto out;
 		u = xasprintf("%s%s", base, names.v[i]);
 		status = 0;
 		if (http_do(&hp, u, NULL, NULL, &body, &status, &fe) == -1)
@@ -451,6 +477,7 @@ fleet_load_url(struct fleet *f, const char *url, const struct fleet_opts *o,
 			size_t len;
 			char *text = buf_detach(&body, &len);
 
+			f->bytes += len;
 			fleet_parse(h, text, len);
 		}
 		free(u);
@@ -699,6 +726,32 @@ is_url(const char *s)
 }
 
 int
+fleet_each(const struct fleet_source *src,
+    void (*fn)(void *, const struct status *), void *arg, struct err *e)
+{
+	struct fleet_opts o = { src->token_file, src->ca_file, 0 };
+	struct fleet f;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.max_bytes = src->max_bytes;
+	if (src->timeout_ms) {
+		f.deadline_ms = time_monotonic_ms() + src->timeout_ms;
+		o.timeout_ms = src->timeout_ms;
+	}
+	if (is_url(src->url))
+		r = fleet_load_url(&f, src->url, &o, e);
+	else
+		r = fleet_load_dir(&f, strncmp(src->url, "file://", 7) == 0 ?
+		    src->url + 7 : src->url, e);
+	for (size_t i = 0; r == 0 && i < f.n; i++)
+		if (f.v[i].bad == NULL)
+			fn(arg, &f.v[i].st);
+	fleet_release(&f);
+	return r;
+}
+
+int
 cmd_fleet(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -709,8 +762,9 @@ cmd_fleet(int argc, char **argv)
 		CMD_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fleet_opts o = { NULL, NULL };
-	struct fleet f = { NULL, 0, 0, NULL, 0, FLEET_DEFAULT_STALE_MS };
+	struct fleet_opts o = { NULL, NULL, 0 };
+	struct fleet f = { NULL, 0, 0, NULL, 0, FLEET_DEFAULT_STALE_MS, 0, 0,
+		0 };
 	const char *why, *src;
 	bool json = false;
 	struct err e;

@@ -36,6 +36,7 @@
 #include "allowed_signers.h"
 #include "err.h"
 #include "gitsig.h"
+#include "release.h"
 #include "sshsig.h"
 
 struct select_opts {
@@ -85,6 +86,9 @@ struct select_result {
 	bool			deployed_unknown; /* deployed rev not in mirror */
 	int64_t			commit_time;	/* committer time of the result */
 	bool			stale_release;	/* now - commit_time > max_age */
+	struct release_info	release;	/* the rollout's inputs (release.h):
+						   read by the fetcher when
+						   outcome is SELECT_OK */
 	char			why[MAX_ERROR];	/* one line for the log/status */
 };
 

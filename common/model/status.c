@@ -51,7 +51,9 @@ status_init(struct status *st)
 	&(st)->deployed.store_path, &(st)->tip.rev,			\
 	&(st)->last_attempt.rev, &(st)->last_attempt.error,		\
 	&(st)->last_attempt.log_tail, &(st)->last_attempt.activation,	\
-	&(st)->system.os, &(st)->system.arch, &(st)->system.nix_version }
+	&(st)->system.os, &(st)->system.arch, &(st)->system.nix_version, \
+	&(st)->rollout.release, &(st)->rollout.wave,			\
+	&(st)->rollout.halted_by, &(st)->rollout.fleet_error }
 
 void
 status_release(struct status *st)
@@ -246,6 +248,22 @@ static const struct field reboot_fields[] = {
 static const struct object reboot_obj = { reboot_fields,
 	NFIELDS(reboot_fields), reboot_present };
 
+static bool
+rollout_present(const struct status *st)
+{
+	return st->rollout.release != NULL;
+}
+
+static const struct field rollout_fields[] = {
+	PLAIN("release", F_STR, rollout.release),
+	PLAIN("wave", F_STR, rollout.wave),
+	PLAIN("due_at", F_TIME, rollout.due_at),
+	PLAIN("halted_by", F_STR, rollout.halted_by),
+	PLAIN("fleet_error", F_STR, rollout.fleet_error),
+};
+static const struct object rollout_obj = { rollout_fields,
+	NFIELDS(rollout_fields), rollout_present };
+
 static const struct field system_fields[] = {
 	PLAIN("os", F_STR, system.os),
 	PLAIN("arch", F_STR, system.arch),
@@ -269,6 +287,7 @@ static const struct field top_fields[] = {
 	OBJ("last_attempt", attempt_obj),
 	PLAIN("reboot_required", F_TRI, reboot_required),
 	OBJ("reboot", reboot_obj),
+	OBJ("rollout", rollout_obj),
 	PLAIN("stale_release", F_BOOL, stale_release),
 	PLAIN("tofu", F_BOOL, tofu),
 	OBJ("system", system_obj),

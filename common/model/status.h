@@ -108,6 +108,14 @@ struct status {
 		int64_t	 last_took_ms;	/* -1: unknown */
 		char	*last_result;	/* "rebooted", or what came up */
 	} reboot;
+	struct status_rollout {	/* null in JSON when release is NULL */
+		char	*release;	/* the release the plan is of */
+		char	*wave;		/* this host's wave */
+		time_t	 due_at;	/* when the wave starts */
+		char	*halted_by;	/* "2 hosts failed on ... (a, b)" */
+		char	*fleet_error;	/* the fleet's status could not be
+					   read (and did not halt) */
+	} rollout;
 	bool		 stale_release;
 	bool		 tofu;		/* deployed by trust on first use */
 

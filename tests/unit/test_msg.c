@@ -120,9 +120,21 @@ test_limits(void)
 	msg_release(&m);
 	/* ...and a header announcing more is refused before reading it. */
 	T_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	T_EQ_INT(write(sv[0], "\0\0\0\1\0\1\0\0", 8), 8);
-	T_EQ_INT(msg_read(sv[1], r, time_monotonic_ms() + 5000, &v, &e), -1);
-	T_EQ_STR(e.msg, "message of 65536 bytes (the limit is 65536)");
+	{
+		char want[80];
+		unsigned char hdr[8] = { 0, 0, 0, 1,
+			(unsigned char)(MAX_MSG_SIZE >> 24),
+			(unsigned char)(MAX_MSG_SIZE >> 16),
+			(unsigned char)(MAX_MSG_SIZE >> 8),
+			(unsigned char)MAX_MSG_SIZE };
+
+		T_EQ_INT(write(sv[0], hdr, 8), 8);
+		T_EQ_INT(msg_read(sv[1], r, time_monotonic_ms() + 5000, &v,
+		    &e), -1);
+		snprintf(want, sizeof(want), "message of %d bytes (the limit "
+		    "is %d)", MAX_MSG_SIZE, MAX_MSG_SIZE);
+		T_EQ_STR(e.msg, want);
+	}
 	close(sv[0]);
 	close(sv[1]);
 	free(big);

@@ -16,6 +16,7 @@ def frame(typ, *fields):
 
 A = "a" * 40
 B = "b" * 40
+PLAN = "waves:\n  - {name: canary, hosts: [lab-*]}\n  - {after: 2h}\n"
 seeds = {
     "poll-req": frame(1, field(3, A)),
     "fetching": frame(2, field(4, B), field(6, 12)),
@@ -33,7 +34,9 @@ seeds = {
                          field(25, 0), field(26, 0), field(27, 0), field(28, A),
                          field(29, 0), field(30, 0), field(31, 0),
                          field(32, 1764900000), field(33, 0),
-                         field(34, "selected " + B)),
+                         field(34, "selected " + B),
+                         field(35, 1764900000), field(36, 0), field(37, 1),
+                         field(38, len(PLAN)), field(39, PLAN)),
     "selected-none": frame(5, field(1, 1), field(2, "no commit signed"),
                            field(14, 1), field(15, ""), field(16, 3),
                            field(17, ""), field(18, ""), field(19, ""),
@@ -41,7 +44,8 @@ seeds = {
                            field(23, 0), field(24, "unsigned"), field(25, 1),
                            field(26, 0), field(27, 0), field(28, A), field(29, 0),
                            field(30, 0), field(31, 0), field(32, 0), field(33, 0),
-                           field(34, "no commit signed")),
+                           field(34, "no commit signed"), field(35, 0),
+                           field(36, 0), field(37, 0), field(38, 0)),
     "dup-tag": frame(1, field(3, A), field(3, A)),
     "short": frame(3, field(1, 0))[:-3],
 }
