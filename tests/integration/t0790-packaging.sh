@@ -110,7 +110,7 @@ check_rendered() {
 	cat err effective &&
 	test_grep "^  interval: 10m$" effective &&
 	test_grep "^host: \"cinnabar\"$" effective &&
-	sed -n "/^privsep:/,\$p" effective >privsep &&
+	awk "/^privsep:/ { p = 1; print; next } /^[^ ]/ { p = 0 } p" effective >privsep &&
 	printf "privsep:\n  user: \"%s\"\n" "${2:-nixpull}" >want &&
 	test_cmp want privsep
 }
