@@ -49,7 +49,7 @@ test_expect_success 'nothing was activated: the host still runs the first releas
 	state_consistent_rev=$(jq -r .rev state/deployed.json) &&
 	test "$state_consistent_rev" = "$V1" &&
 	test ! -e state/inflight.json &&
-	test "$(grep -c "^nixos-rebuild" "$NIXPULL_TEST_ROOT/calls.log")" -eq 1 &&
+	test "$(grep -c "^nixos-rebuild switch " "$NIXPULL_TEST_ROOT/calls.log")" -eq 1 &&
 	test -z "$(find state -name ".*.tmp-*")"
 '
 
