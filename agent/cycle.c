@@ -260,6 +260,8 @@ do_select(struct cycle *c)
 		snprintf(q.deployed, sizeof(q.deployed), "%s", c->dep.rev);
 	else
 		q.system_rev = system_revision(c->a);
+	if (c->cfg->trust.follow_repo)
+		trust_request(c->cfg->state_dir, c->dep.rev, &q);
 	r = fetcher_select(&c->a->fetcher, &q, &c->sel, &c->err);
 	free(q.system_rev);
 	return r;

@@ -340,6 +340,7 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	record_deployed(a, c->sel.rev, br->store_path,
 	    c->sel.signer.principals, c->sel.signer.fingerprint,
 	    (time_t)c->sel.commit_time, c->sel.tofu);
+	trust_record(cfg->state_dir, &c->sel);
 	if (state_clear_inflight(cfg->state_dir, &e) == -1)
 		log_warnx("%s", e.msg);
 	attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
@@ -400,6 +401,7 @@ after_build(struct cycle *c, const char *url, struct build_result *br)
 		record_deployed(a, c->sel.rev, br->store_path,
 		    c->sel.signer.principals, c->sel.signer.fingerprint,
 		    (time_t)c->sel.commit_time, c->sel.tofu);
+		trust_record(a->cfg->state_dir, &c->sel);
 		attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
 		o = CYCLE_CURRENT;
 	} else if (c->cfg->activate.mode == MODE_NONE) {

@@ -55,6 +55,10 @@ struct fetcher_select_req {
 	char		 deployed[GITX_OID_HEX];	/* "" if none */
 	char		*system_rev;	/* NULL if none */
 	time_t		 now;
+	/* trust.follow_repo: recorded with the deployed revision */
+	uint64_t	 rec_trust_version;	/* 0: the pinned root, or none */
+	char		 rec_trust_allowed[GITX_OID_HEX];	/* blob ids, "" */
+	char		 rec_trust_file[GITX_OID_HEX];
 };
 
 void	fetcher_init(struct fetcher *f, const struct config *cfg);

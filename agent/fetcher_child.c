@@ -18,6 +18,7 @@
 #include "allowed_signers.h"
 #include "config.h"
 #include "fetcher.h"
+#include "fsutil.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -196,6 +197,27 @@ do_poll(const struct child *c, const struct msg_view *v)
 	send_or_die(c, &m);
 }
 
+/* trust.follow_repo: what select_release needs besides the pinned root. */
+static int
+repo_trust_setup(const struct config *cfg, const struct fetcher_select_req *q,
+    struct select_repo_trust *rt, struct buf *rv, struct err *e)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->allowed_path = cfg->trust.repo_allowed_signers;
+	rt->trust_path = cfg->trust.repo_trust_file;
+	rt->warn_expired = cfg->trust.on_expired == ON_EXPIRED_WARN;
+	rt->rec_version = q->rec_trust_version;
+	memcpy(rt->rec_allowed, q->rec_trust_allowed, sizeof(rt->rec_allowed));
+	memcpy(rt->rec_file, q->rec_trust_file, sizeof(rt->rec_file));
+	if (cfg->trust.revoked_keys == NULL)
+		return 0;
+	if (fs_read_file(cfg->trust.revoked_keys, MAX_SIGNERS_SIZE, rv, e) != 0)
+		return -1;
+	rt->host_revoked = buf_str(rv);
+	rt->host_revoked_len = rv->len;
+	return 0;
+}
+
 static int
 select_in_mirror(const struct child *c, const struct fetcher_select_req *q,
     struct select_result *res, struct err *e)
@@ -203,6 +225,8 @@ select_in_mirror(const struct child *c, const struct fetcher_select_req *q,
 	struct signers *signers = NULL;
 	git_repository *repo = NULL;
 	struct select_opts so;
+	struct select_repo_trust rt;
+	struct buf rv = BUF_INIT(MAX_SIGNERS_SIZE);
 	git_oid tip, deployed;
 	int r = -1;
 
@@ -223,6 +247,11 @@ select_in_mirror(const struct child *c, const struct fetcher_select_req *q,
 	so.max_age_ms = c->cfg->trust.max_age_ms;
 	so.now = q->now;
 	so.system_rev = q->system_rev;
+	if (c->cfg->trust.follow_repo) {
+		if (repo_trust_setup(c->cfg, q, &rt, &rv, e) != 0)
+			goto out;
+		so.repo_trust = &rt;
+	}
 	if (git_oid_fromstr(&tip, q->tip) != 0) {
 		err_set(e, "bad tip '%s'", q->tip);
 		goto out;
@@ -237,6 +266,7 @@ select_in_mirror(const struct child *c, const struct fetcher_select_req *q,
 		r = -1;
 	}
  out:
+	buf_release(&rv);
 	git_repository_free(repo);
 	signers_free(signers);
 	return r;

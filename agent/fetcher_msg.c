@@ -23,6 +23,13 @@ enum tag {
 	T_RELEASE_TIME, T_RELEASE_BY_TAG, T_PLAN_STATE, T_PLAN_LEN, T_PLAN,
 };
 
+/* trust.follow_repo's fields, numbered apart from the others. */
+enum trust_tag {
+	T_REC_TRUST_VERSION = 200, T_REC_TRUST_ALLOWED, T_REC_TRUST_FILE,
+	T_TRUST_REPO, T_TRUST_VERSION, T_TRUST_ALLOWED, T_TRUST_FILE,
+	T_TRUST_EXPIRES, T_TRUST_EXPIRED, T_TRUST_ROLLBACK, T_TRUST_CHAIN,
+};
+
 /* "" or 40 lowercase hex digits. */
 static int
 get_oid(const struct msg_view *v, uint16_t tag, char out[GITX_OID_HEX],
@@ -177,6 +184,9 @@ fm_encode_select_req(struct msg *m, const struct fetcher_select_req *q)
 	msg_put_str(m, T_DEPLOYED, q->deployed);
 	msg_put_str(m, T_SYSREV, q->system_rev);
 	msg_put_u64(m, T_NOW, (uint64_t)q->now);
+	msg_put_u64(m, T_REC_TRUST_VERSION, q->rec_trust_version);
+	msg_put_str(m, T_REC_TRUST_ALLOWED, q->rec_trust_allowed);
+	msg_put_str(m, T_REC_TRUST_FILE, q->rec_trust_file);
 }
 
 int
@@ -191,7 +201,12 @@ fm_decode_select_req(const struct msg_view *v, struct fetcher_select_req *q,
 	    get_oid(v, T_TIP, q->tip, true, e) == -1 ||
 	    get_oid(v, T_DEPLOYED, q->deployed, false, e) == -1 ||
 	    msg_get_str(v, T_SYSREV, sysrev, sysrevsz, false, e) == -1 ||
-	    msg_get_u64(v, T_NOW, &now, true, e) == -1)
+	    msg_get_u64(v, T_NOW, &now, true, e) == -1 ||
+	    msg_get_u64(v, T_REC_TRUST_VERSION, &q->rec_trust_version, true,
+	    e) == -1 ||
+	    get_oid(v, T_REC_TRUST_ALLOWED, q->rec_trust_allowed, true, e) ==
+	    -1 ||
+	    get_oid(v, T_REC_TRUST_FILE, q->rec_trust_file, true, e) == -1)
 		return -1;
 	q->system_rev = msg_get(v, T_SYSREV) ? sysrev : NULL;
 	q->now = (time_t)now;
@@ -208,6 +223,20 @@ put_release(struct msg *m, const struct release_info *ri)
 	msg_put_u64(m, T_PLAN_LEN, ri->plan_len);
 	if (ri->plan == PLAN_PRESENT)
 		msg_put(m, T_PLAN, ri->plan_text, ri->plan_len);
+}
+
+/* trust.follow_repo: the trust in effect at the result. */
+static void
+put_trust(struct msg *m, const struct select_result *res)
+{
+	msg_put_u64(m, T_TRUST_REPO, res->trust_repo);
+	msg_put_u64(m, T_TRUST_VERSION, res->trust_version);
+	msg_put_str(m, T_TRUST_ALLOWED, res->trust_allowed_hash);
+	msg_put_str(m, T_TRUST_FILE, res->trust_file_hash);
+	msg_put_u64(m, T_TRUST_EXPIRES, (uint64_t)res->trust_expires);
+	msg_put_u64(m, T_TRUST_EXPIRED, res->trust_expired);
+	msg_put_u64(m, T_TRUST_ROLLBACK, res->trust_rollback);
+	msg_put_str(m, T_TRUST_CHAIN, res->trust_chain);
 }
 
 void
@@ -237,6 +266,7 @@ fm_encode_selected(struct msg *m, int rc, const struct select_result *res,
 	msg_put_u64(m, T_COMMIT_TIME, (uint64_t)res->commit_time);
 	msg_put_u64(m, T_STALE, res->stale_release);
 	msg_put_str(m, T_WHY, res->why);
+	put_trust(m, res);
 	put_release(m, &res->release);
 }
 
@@ -317,6 +347,50 @@ get_release(const struct msg_view *v, struct release_info *ri, struct err *e)
 	return 0;
 }
 
+/* Lines of printable ASCII. */
+static bool
+chain_text_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != '\n' && (*s < 0x20 || *s > 0x7e))
+			return false;
+	return true;
+}
+
+static int
+get_trust(const struct msg_view *v, struct select_result *res,
+    struct err *e)
+{
+	uint64_t x = 0;
+	bool pinned;
+
+	if (msg_get_bool(v, T_TRUST_REPO, &res->trust_repo, e) == -1 ||
+	    msg_get_u64(v, T_TRUST_VERSION, &res->trust_version, true, e) ==
+	    -1 ||
+	    get_oid(v, T_TRUST_ALLOWED, res->trust_allowed_hash, true, e) ==
+	    -1 ||
+	    get_oid(v, T_TRUST_FILE, res->trust_file_hash, true, e) == -1 ||
+	    msg_get_u64(v, T_TRUST_EXPIRES, &x, true, e) == -1 ||
+	    msg_get_bool(v, T_TRUST_EXPIRED, &res->trust_expired, e) == -1 ||
+	    msg_get_bool(v, T_TRUST_ROLLBACK, &res->trust_rollback, e) == -1 ||
+	    msg_get_str(v, T_TRUST_CHAIN, res->trust_chain,
+	    sizeof(res->trust_chain), true, e) == -1)
+		return -1;
+	res->trust_expires = (int64_t)x;
+	pinned = res->trust_version == 0;
+	if (res->trust_version > TRUSTFILE_MAX_VERSION || x > INT64_MAX ||
+	    pinned != (res->trust_allowed_hash[0] == '\0') ||
+	    pinned != (res->trust_file_hash[0] == '\0') ||
+	    (!res->trust_repo && (!pinned || res->trust_chain[0] != '\0' ||
+	    res->trust_expired || res->trust_rollback || x != 0)) ||
+	    (res->trust_expired && x == 0) ||
+	    (res->trust_rollback && !res->rollback) ||
+	    !chain_text_ok(res->trust_chain))
+		return err_set(e, "message type %u: the trust in effect "
+		    "contradicts itself", v->type);
+	return 0;
+}
+
 int
 fm_decode_selected(const struct msg_view *v, struct select_result *res,
     struct err *why, struct err *e)
@@ -343,6 +417,8 @@ fm_decode_selected(const struct msg_view *v, struct select_result *res,
 	res->outcome = (enum select_outcome)outcome;
 	res->floor = (enum select_floor)floor;
 	res->commit_time = (int64_t)t;
+	if (get_trust(v, res, e) == -1)
+		return -1;
 	if (get_release(v, &res->release, e) == -1)
 		return -1;
 	if ((res->outcome == SELECT_OK || res->outcome == SELECT_ROLLBACK) &&

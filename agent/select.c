@@ -14,23 +14,10 @@
 #include "caps.h"
 #include "log.h"
 #include "select.h"
+#include "select_int.h"
 #include "timeutil.h"
 
 #define DEFAULT_MAX_WALK	1000
-
-struct tagref {
-	git_oid	 tag;
-	git_oid	 target;
-	char	*refname;
-	char	*name;		/* the tag object's "tag" header */
-	bool	 ok;		/* a tag of a commit, within the bounds */
-};
-
-struct tagindex {
-	struct tagref	*v;
-	size_t		 n;
-	size_t		 alloc;
-};
 
 /* Distinct raw keys seen at one commit. */
 struct keyset {
@@ -40,7 +27,7 @@ struct keyset {
 };
 
 /* snprintf that may truncate, for one-line messages. */
-static void __attribute__((format(printf, 3, 4)))
+void
 line_set(char *out, size_t outsz, const char *fmt, ...)
 {
 	va_list ap;
@@ -50,7 +37,7 @@ line_set(char *out, size_t outsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *
+const char *
 git_msg(void)
 {
 	const git_error *ge = git_error_last();
@@ -58,24 +45,19 @@ git_msg(void)
 	return ge && ge->message ? ge->message : "unknown error";
 }
 
-/* The time one selection may take, from its start (MAX_SELECT_SECONDS). */
-struct deadline {
-	uint64_t	end_ms;
-};
-
-static void
+void
 deadline_start(struct deadline *d)
 {
 	d->end_ms = time_monotonic_ms() + (uint64_t)MAX_SELECT_SECONDS * 1000;
 }
 
-static bool
+bool
 deadline_passed(const struct deadline *d)
 {
 	return time_monotonic_ms() > d->end_ms;
 }
 
-static void
+void
 tags_release(struct tagindex *ti)
 {
 	for (size_t i = 0; i < ti->n; i++) {
@@ -198,7 +180,7 @@ tagref_name_cmp(const void *a, const void *b)
  * object read once however many refs point at it; a tag object that
  * cannot be read in time is ignored, with the rest (a warning).
  */
-static int
+int
 tags_load(git_repository *repo, struct tagindex *ti,
     const struct deadline *dl, struct err *e)
 {
@@ -243,21 +225,30 @@ tags_load(git_repository *repo, struct tagindex *ti,
 	return r;
 }
 
+/* Counts a key once however many signatures and principals name it. */
 static void
-keys_add(struct keyset *ks, const unsigned char key[32])
+keys_add(struct keyset *ks, struct select_trust *t,
+    const struct sig_info *info)
 {
+	size_t have;
+
 	for (size_t i = 0; i < ks->n; i++)
-		if (memcmp(ks->k[i], key, 32) == 0)
+		if (memcmp(ks->k[i], info->key, 32) == 0)
 			return;
 	if (ks->n == ks->alloc) {
 		ks->alloc = ks->alloc ? ks->alloc * 2 : 4;
 		ks->k = xreallocarray(ks->k, ks->alloc, sizeof(*ks->k));
 	}
-	memcpy(ks->k[ks->n++], key, 32);
+	memcpy(ks->k[ks->n++], info->key, 32);
+	if (t->nstored < MAX_SELECT_KEYS)
+		memcpy(t->keys[t->nstored++], info->key, 32);
+	have = strlen(t->who);
+	line_set(t->who + have, sizeof(t->who) - have, "%s%s", have ? ", " :
+	    "", info->principals);
 }
 
 /* The commit's own signature, then the tags at it. */
-static int
+int
 trust_eval(git_repository *repo, const struct tagindex *ti,
     const git_oid *oid, const struct signers *s, time_t now,
     struct select_trust *t, struct err *e)
@@ -273,7 +264,7 @@ trust_eval(git_repository *repo, const struct tagindex *ti,
 	if (gitsig_verify_commit(repo, oid, s, now, &t->commit, &ce) != 0)
 		line_set(t->commit_why, sizeof(t->commit_why), "%s", ce.msg);
 	if (t->commit.outcome == GITSIG_GOOD) {
-		keys_add(&ks, t->commit.info.key);
+		keys_add(&ks, t, &t->commit.info);
 		t->signer = t->commit.info;
 		have_signer = true;
 	} else if (t->commit.outcome == GITSIG_ERROR) {
@@ -297,7 +288,7 @@ trust_eval(git_repository *repo, const struct tagindex *ti,
 			continue;
 		}
 		t->ntags++;
-		keys_add(&ks, tr.info.key);
+		keys_add(&ks, t, &tr.info);
 		if (!have_signer) {
 			t->signer = tr.info;
 			have_signer = true;
@@ -423,8 +414,7 @@ untrusted_why(const struct select_trust *t, unsigned threshold, char *out,
 		line_set(out, outsz, "%s", t->commit_why);
 }
 
-/* The parent on the first-parent line: 0, 1 at a root, -1 on error. */
-static int
+int
 first_parent(git_repository *repo, git_oid *oid, struct err *e)
 {
 	git_commit *c = NULL;
@@ -447,16 +437,37 @@ first_parent(git_repository *repo, git_oid *oid, struct err *e)
 }
 
 /*
+ * The trust in effect at the n-th commit below the tip (the chain lists
+ * the same first-parent line): true when that commit is above a rejected
+ * rotation.
+ */
+static bool
+chain_trust(const struct trust_chain *tc, unsigned n,
+    const struct signers **s, unsigned *threshold)
+{
+	const struct trust_level *l;
+
+	if (n < tc->nbroken)
+		return true;
+	l = &tc->levels[n < tc->n ? tc->lv[n] : 0];
+	*s = l->signers;
+	*threshold = l->threshold;
+	return false;
+}
+
+/*
  * Walks first-parent from tip; *found is set when a trusted commit (or
  * the floor) was reached, with res->oid, signer and skipped filled.
  */
 static int
 walk(git_repository *repo, const struct tagindex *ti, const git_oid *tip,
     const git_oid *floor, const struct select_opts *o, unsigned threshold,
-    unsigned max_walk, const struct deadline *dl, struct select_result *res,
-    bool *found, struct err *e)
+    unsigned max_walk, const struct deadline *dl,
+    const struct trust_chain *tc, struct select_result *res, bool *found,
+    struct err *e)
 {
 	struct select_trust t;
+	const struct signers *s = o->signers;
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid oid = *tip;
 	int pr;
@@ -469,7 +480,12 @@ walk(git_repository *repo, const struct tagindex *ti, const git_oid *tip,
 			    "(stopped at commit %s, %u commits below the tip)",
 			    MAX_SELECT_SECONDS, hex, n);
 		}
-		if (trust_eval(repo, ti, &oid, o->signers, o->now, &t, e) != 0)
+		if (tc != NULL && chain_trust(tc, n, &s, &threshold)) {
+			/* above a rejected rotation: never trusted */
+			memset(&t, 0, sizeof(t));
+			line_set(t.commit_why, sizeof(t.commit_why), "%s",
+			    tc->broken_why);
+		} else if (trust_eval(repo, ti, &oid, s, o->now, &t, e) != 0)
 			return -1;
 		if (floor != NULL && git_oid_equal(&oid, floor))
 			res->at_floor = *found = true;
@@ -550,6 +566,57 @@ rollback_check(git_repository *repo, const git_oid *floor,
 	return 0;
 }
 
+/*
+ * trust.follow_repo: the trust in effect at the result, refused when it
+ * is older than the recorded one or expired (unless trust.on_expired is
+ * warn).
+ */
+static int
+trust_check(const struct trust_chain *tc, const struct select_opts *o,
+    struct select_result *res, struct err *e)
+{
+	const struct select_repo_trust *rt = o->repo_trust;
+	const struct trust_level *l;
+	char when[TIME_RFC3339_LEN];
+	size_t at;
+
+	res->trust_repo = true;
+	line_set(res->trust_chain, sizeof(res->trust_chain), "%s",
+	    buf_str(&tc->text));
+	if ((l = trust_chain_at(tc, &res->oid, &at)) == NULL) {
+		res->outcome = SELECT_ERROR;	/* the walk skips those */
+		return err_set(e, "%s", tc->broken_why);
+	}
+	res->trust_version = l->version;
+	memcpy(res->trust_allowed_hash, l->allowed_hash,
+	    sizeof(res->trust_allowed_hash));
+	memcpy(res->trust_file_hash, l->file_hash,
+	    sizeof(res->trust_file_hash));
+	res->trust_expires = l->expires;
+	if (!res->at_floor && l->version < rt->rec_version) {
+		res->outcome = SELECT_ROLLBACK;
+		res->rollback = res->trust_rollback = true;
+		return err_set(e, "refusing trust rollback: %s is under trust "
+		    "version %llu, older than the recorded version %llu",
+		    res->rev, (unsigned long long)l->version,
+		    (unsigned long long)rt->rec_version);
+	}
+	if (l->expires == 0 || o->now < l->expires || res->at_floor)
+		return 0;
+	res->trust_expired = true;
+	if (time_format_rfc3339(l->expires, when, sizeof(when)) != 0)
+		snprintf(when, sizeof(when), "?");
+	if (rt->warn_expired) {
+		log_warnx("trust-expired: trust version %llu expired at %s; "
+		    "deploying %s as trust.on_expired is warn",
+		    (unsigned long long)l->version, when, res->rev);
+		return 0;
+	}
+	res->outcome = SELECT_NONE;
+	return err_set(e, "trust-expired: trust version %llu expired at %s: "
+	    "refusing %s", (unsigned long long)l->version, when, res->rev);
+}
+
 int
 select_release(git_repository *repo, const git_oid *tip,
     const struct select_opts *o, struct select_result *res, struct err *e)
@@ -558,6 +625,7 @@ select_release(git_repository *repo, const git_oid *tip,
 	unsigned max_walk = o->max_walk ? o->max_walk : DEFAULT_MAX_WALK;
 	char tiphex[GIT_OID_HEXSZ + 1];
 	struct tagindex ti = { NULL, 0, 0 };
+	struct trust_chain tc;
 	struct deadline dl;
 	git_oid floor;
 	bool found;
@@ -565,25 +633,33 @@ select_release(git_repository *repo, const git_oid *tip,
 
 	deadline_start(&dl);
 	memset(res, 0, sizeof(*res));
+	memset(&tc, 0, sizeof(tc));
 	git_oid_tostr(tiphex, sizeof(tiphex), tip);
 	floor_pick(repo, o, res, &floor);
 	if (tags_load(repo, &ti, &dl, e) != 0 ||
+	    (o->repo_trust != NULL && trust_chain_build_ti(repo, &ti, &dl,
+	    tip, res->tofu || res->deployed_unknown ? NULL : &floor, o, &tc,
+	    e) != 0) ||
 	    walk(repo, &ti, tip, res->tofu ? NULL : &floor, o, threshold,
-	    max_walk, &dl, res, &found, e) != 0) {
+	    max_walk, &dl, o->repo_trust ? &tc : NULL, res, &found, e) != 0) {
 		res->outcome = SELECT_ERROR;
 		goto out;
 	}
 	if (!found) {
 		res->outcome = SELECT_NONE;
-		err_set(e, "no commit signed by %u trusted key%s within %u "
-		    "first-parent commits of %s on %s", threshold,
-		    threshold == 1 ? "" : "s", max_walk, tiphex,
-		    o->ref ? o->ref : "the tracked ref");
+		if (tc.nbroken > 0 && tc.nbroken >= tc.n)
+			err_set(e, "%s", tc.broken_why);
+		else
+			err_set(e, "no commit signed by %u trusted key%s within "
+			    "%u first-parent commits of %s on %s", threshold,
+			    threshold == 1 ? "" : "s", max_walk, tiphex,
+			    o->ref ? o->ref : "the tracked ref");
 		goto out;
 	}
 	git_oid_tostr(res->rev, sizeof(res->rev), &res->oid);
 	commit_time(repo, o, res);
-	if (rollback_check(repo, &floor, o, res, e) != 0)
+	if (rollback_check(repo, &floor, o, res, e) != 0 ||
+	    (o->repo_trust != NULL && trust_check(&tc, o, res, e) != 0))
 		goto out;
 	res->outcome = SELECT_OK;
 	r = 0;
@@ -599,6 +675,7 @@ select_release(git_repository *repo, const git_oid *tip,
 		    res->signer.key_type, res->signer.fingerprint,
 		    res->tofu ? "; no deployed revision on record: trust on "
 		    "first use" : "");
+	trust_chain_release(&tc);
 	tags_release(&ti);
 	return r;
 }

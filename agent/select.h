@@ -34,10 +34,64 @@
 #include <git2.h>
 
 #include "allowed_signers.h"
+#include "buf.h"
 #include "err.h"
 #include "gitsig.h"
 #include "release.h"
 #include "sshsig.h"
+#include "trustfile.h"
+
+/*
+ * trust.follow_repo: the signers kept in the repository (select_trust.c).
+ * The host's own allowed_signers and threshold are the pinned root, trust
+ * version 0.  Walking first-parent from the base (the floor; without one,
+ * the oldest commit the walk reaches, under the pinned root) up to the
+ * tip, a commit whose tree changes either trust file (blob ids compared
+ * with its first parent's) is a rotation: it needs `threshold` distinct
+ * keys of the trust before it AND the new file's threshold of keys of the
+ * new allowed_signers, a version greater than the old one, both files,
+ * and every key the old trust.yaml revoked still revoked; otherwise it and
+ * every commit above it are rejected.  Other commits are verified against
+ * the trust in effect at them.  The trust at the floor is the recorded one
+ * when its blob ids are the floor's, else the pinned root; a result under
+ * a lower version than the recorded one is refused (trust rollback).
+ * The host's trust.revoked_keys applies at every version.
+ */
+struct select_repo_trust {
+	const char	*allowed_path;	/* in the tree */
+	const char	*trust_path;
+	const char	*host_revoked;	/* trust.revoked_keys' bytes, or NULL */
+	size_t		 host_revoked_len;
+	bool		 warn_expired;	/* trust.on_expired: warn */
+	uint64_t	 rec_version;	/* recorded with the deployed revision */
+	char		 rec_allowed[GIT_OID_HEXSZ + 1];	/* blob ids, "" */
+	char		 rec_file[GIT_OID_HEXSZ + 1];
+};
+
+/* One trust in effect. */
+struct trust_level {
+	struct signers		*signers;
+	bool			 owned;		/* signers freed with the level */
+	unsigned		 threshold;
+	uint64_t		 version;	/* 0: the pinned root */
+	time_t			 expires;	/* 0: never */
+	char			 allowed_hash[GIT_OID_HEXSZ + 1]; /* "": pinned */
+	char			 file_hash[GIT_OID_HEXSZ + 1];
+	git_oid			 since;		/* the rotation (version > 0) */
+	struct trustfile	 tf;
+};
+
+/* The trust at each commit from the tip down to the base. */
+struct trust_chain {
+	git_oid			*c;		/* c[0] the tip, first-parent down */
+	size_t			*lv;		/* index into levels of c[i] */
+	size_t			 n, alloc;
+	size_t			 nbroken;	/* c[0 .. nbroken-1] rejected */
+	char			 broken_why[MAX_ERROR];
+	struct trust_level	*levels;	/* levels[0] at the base */
+	size_t			 nlevels;
+	struct buf		 text;		/* one line per rotation */
+};
 
 struct select_opts {
 	const char		*ref;		/* tracked ref, for messages */
@@ -49,6 +103,7 @@ struct select_opts {
 	unsigned		 max_walk;	/* 0 is taken as 1000 */
 	uint64_t		 max_age_ms;	/* 0: no freeze detection */
 	time_t			 now;
+	const struct select_repo_trust *repo_trust; /* NULL: pinned only */
 };
 
 enum select_outcome {
@@ -90,6 +145,15 @@ struct select_result {
 						   read by the fetcher when
 						   outcome is SELECT_OK */
 	char			why[MAX_ERROR];	/* one line for the log/status */
+	/* trust.follow_repo only: the trust in effect at the result */
+	bool			trust_repo;	/* the chain was followed */
+	uint64_t		trust_version;	/* 0: the pinned root */
+	char			trust_allowed_hash[GIT_OID_HEXSZ + 1];
+	char			trust_file_hash[GIT_OID_HEXSZ + 1];
+	int64_t			trust_expires;	/* 0: never */
+	bool			trust_expired;	/* refused, or deployed (warn) */
+	bool			trust_rollback;	/* lower than the recorded version */
+	char			trust_chain[MAX_TRUST_CHAIN_TEXT]; /* rotations */
 };
 
 /*
@@ -109,12 +173,38 @@ struct select_trust {
 	char			commit_why[MAX_ERROR]; /* why it is not good */
 	struct sig_info		signer;		/* deciding signature, if any */
 	char			tags_why[MAX_ERROR]; /* last refused tag, if any */
+	unsigned char		keys[MAX_SELECT_KEYS][32]; /* the first
+						   MAX_SELECT_KEYS of them */
+	unsigned		nstored;
+	char			who[MAX_ERROR];	/* their principals, ", " */
 };
 
 /* Evaluates commit oid (loads refs/tags/ itself): 0, or -1 on error. */
 int	 select_trust_commit(git_repository *repo, const git_oid *oid,
 	    const struct signers *s, time_t now, struct select_trust *t,
 	    struct err *e);
+
+/*
+ * The trust chain from base (NULL: none) up to tip, at most max_walk
+ * commits (select_trust.c).  0, or -1 on a repository error (a rejected
+ * rotation is not an error: c->nbroken and c->broken_why say it).
+ */
+int	 trust_chain_build(git_repository *repo, const git_oid *tip,
+	    const git_oid *base, const struct select_opts *o,
+	    struct trust_chain *c, struct err *e);
+void	 trust_chain_release(struct trust_chain *c);
+/*
+ * A key of the new signers that the old ones lack and that did not sign
+ * (tn: the commit under the new signers): true with its principals and
+ * fingerprint in out.  Every new key must prove its possession.
+ */
+bool	 trust_new_key_unsigned(const struct signers *old,
+	    const struct signers *new, const struct select_trust *tn,
+	    char *out, size_t outsz);
+/* The level in effect at commit oid of the chain, NULL if rejected or
+ * not in it; *at is set to its index in c->c (c->n for the base). */
+const struct trust_level *trust_chain_at(const struct trust_chain *c,
+	    const git_oid *oid, size_t *at);
 
 /*
  * configurationRevision from `nixos-version --json` / `darwin-version

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 
 #include "fsutil.h"
 #include "caps.h"
+#include "fetcher.h"
+#include "log.h"
 #include "state.h"
 
 #define MAX_STATE_FILE	(64 * 1024)
@@ -83,6 +86,7 @@ enum sftype {
 	SF_TIME,	/* time_t as an integer */
 	SF_BOOL,	/* bool */
 	SF_UINT,	/* unsigned */
+	SF_U64,		/* uint64_t, at most 2^53 (else 0) */
 };
 
 struct sfield {
@@ -93,6 +97,7 @@ struct sfield {
 
 #define DF(k, t, m)	{ k, t, offsetof(struct deployed, m) }
 #define IF(k, t, m)	{ k, t, offsetof(struct inflight, m) }
+#define TF(k, t, m)	{ k, t, offsetof(struct trust_record, m) }
 #define NSF(a)		(sizeof(a) / sizeof(a[0]))
 
 static const struct sfield deployed_fields[] = {
@@ -114,6 +119,13 @@ static const struct sfield inflight_fields[] = {
 	IF("started_at", SF_TIME, started_at),
 	IF("committed_at", SF_TIME, committed_at),
 	IF("tries", SF_UINT, tries),
+};
+
+static const struct sfield trust_fields[] = {
+	TF("rev", SF_REV, rev),
+	TF("version", SF_U64, version),
+	TF("allowed_signers", SF_REV, allowed),
+	TF("trust_file", SF_REV, file),
 };
 
 static void
@@ -144,6 +156,12 @@ field_load(json_t *o, const struct sfield *f, void *obj)
 		*(unsigned *)p = json_is_integer(v) ?
 		    (unsigned)json_integer_value(v) : 0;
 		break;
+	case SF_U64:
+		*(uint64_t *)p = json_is_integer(v) &&
+		    json_integer_value(v) >= 0 &&
+		    json_integer_value(v) <= (json_int_t)1 << 53 ?
+		    (uint64_t)json_integer_value(v) : 0;
+		break;
 	}
 }
 
@@ -159,6 +177,7 @@ field_save(const struct sfield *f, const void *obj)
 	case SF_TIME:	return json_integer(*(const time_t *)p);
 	case SF_BOOL:	return json_boolean(*(const bool *)p);
 	case SF_UINT:	return json_integer(*(const unsigned *)p);
+	case SF_U64:	return json_integer((json_int_t)*(const uint64_t *)p);
 	}
 	return json_null();
 }
@@ -225,6 +244,80 @@ state_save_deployed(const char *dir, const struct deployed *d, struct err *e)
 {
 	return fields_save(dir, "deployed.json", deployed_fields,
 	    NSF(deployed_fields), d, e);
+}
+
+int
+state_load_trust(const char *dir, struct trust_record *t, struct err *e)
+{
+	int r;
+
+	r = fields_load(dir, "trust.json", trust_fields, NSF(trust_fields), t,
+	    sizeof(*t), e);
+	return r < 0 ? r : 0;
+}
+
+int
+state_save_trust(const char *dir, const struct trust_record *t,
+    struct err *e)
+{
+	return fields_save(dir, "trust.json", trust_fields, NSF(trust_fields),
+	    t, e);
+}
+
+void
+state_trust_for(const char *dir, const char *rev, struct trust_record *t)
+{
+	struct err e;
+
+	if (state_load_trust(dir, t, &e) == -1) {
+		log_warnx("%s: starting from the pinned trust", e.msg);
+		memset(t, 0, sizeof(*t));
+		return;
+	}
+	if (t->rev[0] == '\0' || strcmp(t->rev, rev) == 0)
+		return;
+	/* Not the floor's trust; its version still bounds the result. */
+	if (rev[0] != '\0')
+		log_warnx("%s/trust.json is for %.12s, not for the deployed "
+		    "revision %.12s: starting from the pinned trust", dir,
+		    t->rev, rev);
+	t->allowed[0] = t->file[0] = '\0';
+}
+
+void
+state_record_trust(const char *dir, const char *rev, uint64_t version,
+    const char *allowed, const char *file)
+{
+	struct trust_record t;
+	struct err e;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.rev, sizeof(t.rev), "%s", rev);
+	t.version = version;
+	snprintf(t.allowed, sizeof(t.allowed), "%s", allowed);
+	snprintf(t.file, sizeof(t.file), "%s", file);
+	if (state_save_trust(dir, &t, &e) == -1)
+		log_warnx("%s", e.msg);
+}
+
+void
+trust_request(const char *dir, const char *deployed,
+    struct fetcher_select_req *q)
+{
+	struct trust_record t;
+
+	state_trust_for(dir, deployed, &t);
+	q->rec_trust_version = t.version;
+	memcpy(q->rec_trust_allowed, t.allowed, sizeof(q->rec_trust_allowed));
+	memcpy(q->rec_trust_file, t.file, sizeof(q->rec_trust_file));
+}
+
+void
+trust_record(const char *dir, const struct select_result *sel)
+{
+	if (sel->trust_repo)
+		state_record_trust(dir, sel->rev, sel->trust_version,
+		    sel->trust_allowed_hash, sel->trust_file_hash);
 }
 
 void

@@ -6,12 +6,15 @@
  *   bad-revisions   "REV<TAB>unix time<TAB>reason" lines: never retried
  *   inflight.json   written before an activation, removed after its health
  *                   checks: finding it at start means we were killed there
+ *   trust.json      trust.follow_repo: the trust version and the blob ids
+ *                   of the trust files in effect for the deployed revision
  *   lock            one agent per state directory
  */
 #ifndef NIXPULL_STATE_H
 #define NIXPULL_STATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "err.h"
@@ -44,6 +47,36 @@ void	deployed_release(struct deployed *d);
 int	state_load_deployed(const char *dir, struct deployed *d, struct err *e);
 int	state_save_deployed(const char *dir, const struct deployed *d,
 	    struct err *e);
+
+/* trust.follow_repo's record: which trust the deployed revision is under. */
+struct trust_record {
+	char	 rev[STATE_REV_HEX];	/* the deployed revision it is for */
+	uint64_t version;		/* 0: the pinned root */
+	char	 allowed[STATE_REV_HEX];	/* blob ids, "" for the pinned root */
+	char	 file[STATE_REV_HEX];
+};
+
+/* 0 (t->rev "" when there is none), -1 on a corrupt file. */
+int	state_load_trust(const char *dir, struct trust_record *t,
+	    struct err *e);
+int	state_save_trust(const char *dir, const struct trust_record *t,
+	    struct err *e);
+/* The record when it is for rev (the deployed revision, "" if none); for
+ * another revision only its version (the fetcher then starts from the
+ * pinned root and refuses anything under a lower version). */
+void	state_trust_for(const char *dir, const char *rev,
+	    struct trust_record *t);
+/* Records the trust a just deployed rev is under (a warning on failure). */
+void	state_record_trust(const char *dir, const char *rev, uint64_t version,
+	    const char *allowed, const char *file);
+
+/* trust.follow_repo, for the cycle: the record into a selection request
+ * and the trust of a selection that was just deployed into the record. */
+struct fetcher_select_req;
+struct select_result;
+void	trust_request(const char *dir, const char *deployed,
+	    struct fetcher_select_req *q);
+void	trust_record(const char *dir, const struct select_result *sel);
 
 void	inflight_release(struct inflight *f);
 /* 1 when there is one, 0 when not, -1 on error. */

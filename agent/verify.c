@@ -18,6 +18,7 @@
 #include "config.h"
 #include "gitsig.h"
 #include "select.h"
+#include "state.h"
 
 struct verify_opts {
 	const char	*config;
@@ -141,9 +142,72 @@ print_deploy(git_repository *repo, const git_oid *oid,
 		printf("deploy: no (not signed by a trusted key)\n");
 }
 
+/*
+ * trust.follow_repo: the chain from the deployed revision (when the state
+ * directory has one) up to commit oid, as the agent would walk it, and
+ * whether the agent would deploy oid itself.
+ */
+static void
+print_chain_deploy(git_repository *repo, const git_oid *oid,
+    const struct config *cfg, const struct signers *s)
+{
+	struct select_repo_trust rt;
+	struct select_result *res = xcalloc(1, sizeof(*res));
+	struct select_opts so;
+	struct deployed d;
+	struct trust_record t;
+	git_oid floor;
+	struct err e;
+	char hex[GIT_OID_HEXSZ + 1];
+	const char *p, *nl;
+
+	memset(&rt, 0, sizeof(rt));
+	memset(&so, 0, sizeof(so));
+	memset(&d, 0, sizeof(d));
+	rt.allowed_path = cfg->trust.repo_allowed_signers;
+	rt.trust_path = cfg->trust.repo_trust_file;
+	rt.warn_expired = cfg->trust.on_expired == ON_EXPIRED_WARN;
+	if (state_load_deployed(cfg->state_dir, &d, &e) == 0 && d.rev[0] &&
+	    git_oid_fromstr(&floor, d.rev) == 0)
+		so.deployed = &floor;
+	state_trust_for(cfg->state_dir, d.rev, &t);
+	rt.rec_version = t.version;
+	memcpy(rt.rec_allowed, t.allowed, sizeof(rt.rec_allowed));
+	memcpy(rt.rec_file, t.file, sizeof(rt.rec_file));
+	so.signers = s;
+	so.threshold = cfg->trust.threshold;
+	so.max_walk = cfg->trust.max_walk;
+	so.now = time(NULL);
+	so.repo_trust = &rt;
+	select_release(repo, oid, &so, res, &e);
+	for (p = res->trust_chain; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		printf("trust: %.*s\n", (int)(nl - p), p);
+	}
+	git_oid_tostr(hex, sizeof(hex), oid);
+	if (res->outcome == SELECT_OK && !res->at_floor &&
+	    git_oid_equal(&res->oid, oid))
+		printf("deploy: yes (trust version %llu%s)\n",
+		    (unsigned long long)res->trust_version,
+		    res->trust_expired ? ", expired" : "");
+	else if (res->outcome == SELECT_OK && res->at_floor &&
+	    git_oid_equal(&res->oid, oid))
+		printf("deploy: no (%s is the deployed revision)\n", hex);
+	else if (res->outcome == SELECT_OK && res->at_floor)
+		printf("deploy: no (%s)\n", res->tip_why);
+	else if (res->outcome == SELECT_OK)
+		printf("deploy: no (%s; the newest deployable is %s)\n",
+		    res->tip_why, res->rev);
+	else
+		printf("deploy: no (%s)\n", e.msg);
+	deployed_release(&d);
+	free(res);
+}
+
 static int
 verify_object(git_repository *repo, git_object *obj, git_reference *ref,
-    const struct signers *s, unsigned threshold)
+    const struct signers *s, unsigned threshold, const struct config *cfg)
 {
 	struct gitsig_result res;
 	struct err e;
@@ -160,7 +224,10 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 		r = gitsig_verify_commit(repo, oid, s, now, &res, &e);
 		snprintf(what, sizeof(what), "commit %s", hex);
 		print_signature(what, &res, &e);
-		print_deploy(repo, oid, s, threshold, now);
+		if (cfg != NULL && cfg->trust.follow_repo)
+			print_chain_deploy(repo, oid, cfg, s);
+		else
+			print_deploy(repo, oid, s, threshold, now);
 		return r == 0 ? EXIT_OK : EXIT_FAILED;
 	case GIT_OBJECT_TAG:
 		if (ref != NULL &&
@@ -187,7 +254,7 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 
 static int
 verify_rev(const char *repo_path, const char *rev, const struct signers *s,
-    unsigned threshold)
+    unsigned threshold, const struct config *cfg)
 {
 	git_repository *repo = NULL;
 	git_object *obj = NULL;
@@ -209,7 +276,7 @@ verify_rev(const char *repo_path, const char *rev, const struct signers *s,
 		    ge ? ge->message : "unknown error");
 		goto out;
 	}
-	r = verify_object(repo, obj, ref, s, threshold);
+	r = verify_object(repo, obj, ref, s, threshold, cfg);
  out:
 	git_reference_free(ref);
 	git_object_free(obj);
@@ -258,7 +325,7 @@ cmd_verify(int argc, char **argv)
 		r = EXIT_CONFIG;
 		goto out;
 	}
-	r = verify_rev(repo_path, vo.rev, s, threshold);
+	r = verify_rev(repo_path, vo.rev, s, threshold, have_cfg ? &cfg : NULL);
  out:
 	signers_free(s);
 	free(repo_path);
