@@ -62,7 +62,7 @@ test_expect_success 'SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1' '
 
 test_expect_success 'SIGTERM: STOPPING=1 is the last message' '
 	kill -TERM $DAEMON_PID &&
-	daemon_wait_exit 10 &&
+	daemon_wait_exit 30 &&
 	test "$DAEMON_RC" -eq 0 &&
 	wait_for 5 grep -q "^STOPPING=1$" notify.log &&
 	n=$(pings) &&
@@ -78,7 +78,7 @@ test_expect_success 'a foreign WATCHDOG_PID: notifications but no pings' '
 	# An observation window of 5 periods, not a synchronisation.
 	sleep 1 &&
 	kill -TERM $DAEMON_PID &&
-	daemon_wait_exit 10 &&
+	daemon_wait_exit 30 &&
 	test "$DAEMON_RC" -eq 0 &&
 	wait_for 5 grep -q "^STOPPING=1$" notify.log &&
 	test "$(head -n 1 notify.log)" = READY=1 &&
@@ -90,7 +90,7 @@ test_expect_success 'without NOTIFY_SOCKET nothing is sent' '
 	daemon_start WATCHDOG_USEC=1000000 -- -c config.yaml &&
 	wait_for 10 lines_above "watching" daemon.log 2 &&
 	kill -TERM $DAEMON_PID &&
-	daemon_wait_exit 10 &&
+	daemon_wait_exit 30 &&
 	test "$DAEMON_RC" -eq 0 &&
 	test ! -s notify.log
 '
