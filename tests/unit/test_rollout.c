@@ -4,6 +4,7 @@
  * host names: each wave's share within 1 point of what it asks, the same
  * hosts in every release without shuffle, others with it.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,52 @@ test_percent(void)
 	rollout_release(&s);
 }
 
+/* tests/corpus/rollout/good parse, bad do not (with file:line:col). */
+static void
+test_corpus(void)
+{
+	static const char *const kinds[] = { "good", "bad" };
+	const char *src = getenv("NIXPULL_SRCDIR");
+	struct rollout_plan p;
+	struct dirent *de;
+	char dir[512], path[1024];
+	size_t len, n = 0;
+	struct err e;
+	DIR *d;
+
+	for (int k = 0; k < 2; k++) {
+		snprintf(dir, sizeof(dir), "%s/tests/corpus/rollout/%s",
+		    src ? src : ".", kinds[k]);
+		if ((d = opendir(dir)) == NULL) {
+			T_FAIL("cannot open %s", dir);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			char *text;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if ((text = t_slurp(path, &len)) == NULL) {
+				T_FAIL("cannot read %s", path);
+				continue;
+			}
+			n++;
+			if ((rollout_parse(&p, "rollout.yaml", text, len,
+			    &e) == 0) != (k == 0))
+				T_FAIL("%s: %s", path, k ? "parsed" : e.msg);
+			else if (k == 0)
+				rollout_release(&p);
+			else
+				T_CONTAINS(e.msg, "rollout.yaml");
+			t_checks++;
+			free(text);
+		}
+		closedir(d);
+	}
+	T_OK(n >= 10);
+}
+
 int
 main(void)
 {
@@ -235,5 +282,6 @@ main(void)
 	test_errors();
 	test_glob();
 	test_percent();
+	test_corpus();
 	return T_DONE();
 }
