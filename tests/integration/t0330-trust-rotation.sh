@@ -4,7 +4,7 @@
 # signed, with a version that grows; revocations from that commit on;
 # trust rollback and expiry.  Through `nixpull verify`, which walks the
 # chain as the fetcher does, from the deployed revision of the state
-# directory; the e2e test through the fetcher is t0590.
+# directory (the same select_release() the fetcher runs).
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 test_require git ssh-keygen
 
