@@ -41,11 +41,16 @@ agent_start(struct agent *a, struct err *e)
 }
 
 void
-agent_reload(struct agent *a, const struct config *cfg)
+agent_reload(struct agent *a, const struct config *cfg, bool new_host)
 {
 	fetcher_stop(&a->fetcher);
 	fetcher_init(&a->fetcher, cfg);
 	a->cfg = cfg;
+	if (new_host) {
+		status_release(&a->st);
+		status_init(&a->st);
+		a->st_loaded = false;
+	}
 }
 
 void
@@ -365,4 +370,47 @@ cycle_run(struct agent *a)
 	deployed_release(&c.dep);
 	log_info("cycle: %s", cycle_outcome_name(o));
 	return o;
+}
+
+/* The state the document settled in before a cycle (ok, failed, ...);
+ * STATE_OK when it was caught mid-cycle. */
+static enum status_state
+settled_state(struct agent *a)
+{
+	load_status(a);
+	switch (a->st.state) {
+	case STATE_POLLING:
+	case STATE_FETCHING:
+	case STATE_BUILDING:
+	case STATE_ACTIVATING:
+		return STATE_OK;
+	default:
+		return a->st.state;
+	}
+}
+
+enum cycle_outcome
+agent_cycle(struct agent *a)
+{
+	enum status_state before = settled_state(a);
+	enum cycle_outcome o = cycle_run(a);
+	bool stopping = a->cancel && *a->cancel;
+
+	if (o != CYCLE_INTERRUPTED && !stopping)
+		reboot_step(a);		/* reboot.h: now, or why not */
+	if (o == CYCLE_INTERRUPTED || stopping) {
+		if (o == CYCLE_INTERRUPTED)
+			a->st.state = before;
+		a->next_poll_at = 0;
+		publish(a, 1);
+	}
+	return o;
+}
+
+void
+agent_next_poll(struct agent *a, time_t at, bool publish_now)
+{
+	a->next_poll_at = at;
+	if (publish_now)
+		publish(a, 1);
 }

@@ -10,9 +10,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "fetcher.h"
-#include "platform.h"
-#include "status.h"
+#include "agent.h"
 
 struct config;
 
@@ -26,26 +24,25 @@ enum cycle_outcome {
 	CYCLE_INTERRUPTED,	/* a stop was asked for */
 };
 
-/* What lives across cycles of one agent process. */
-struct agent {
-	const struct config *cfg;
-	const volatile sig_atomic_t *cancel;	/* set by SIGTERM/SIGINT */
-	struct platform	 plat;
-	bool		 nix_probed;
-	struct status	 st;		/* the document as last published */
-	bool		 st_loaded;
-	time_t		 next_poll_at;	/* set by the daemon, for the status */
-	void		(*phase_hook)(const char *phase); /* e.g. sd_notify */
-	struct fetcher	 fetcher;	/* poll, fetch, select, verify */
-};
 
 void	agent_init(struct agent *a, const struct config *cfg,
 	    const volatile sig_atomic_t *cancel);
 void	agent_release(struct agent *a);
 /* Starts the fetcher; -1 with e saying why (e.g. no privsep.user). */
 int	agent_start(struct agent *a, struct err *e);
-/* After a reload: the next poll starts a fetcher with the new config. */
-void	agent_reload(struct agent *a, const struct config *cfg);
+/* After a reload: the next poll starts a fetcher with the new config; a
+ * new host name starts the document again from the one saved on disk. */
+void	agent_reload(struct agent *a, const struct config *cfg,
+	    bool new_host);
+/*
+ * One cycle and what follows it (a reboot, when one is due), as `once` and
+ * `run` drive it.  A stop asked for (*a->cancel) during the cycle leaves
+ * the document in the state it had before, with the interrupted attempt
+ * in last_attempt and no next poll.
+ */
+enum cycle_outcome agent_cycle(struct agent *a);
+/* When the next poll is due, for the document; published now if asked. */
+void	agent_next_poll(struct agent *a, time_t at, bool publish_now);
 enum cycle_outcome cycle_run(struct agent *a);
 const char *cycle_outcome_name(enum cycle_outcome o);
 /* The exit status of `nixpull once`: 0 when the host runs the newest

@@ -25,10 +25,8 @@
 #include "cmd.h"
 #include "config.h"
 #include "cycle.h"
-#include "cycle_int.h"
 #include "fsutil.h"
 #include "log.h"
-#include "reboot.h"
 #include "notify.h"
 #include "timeutil.h"
 #include "turn.h"
@@ -233,56 +231,6 @@ take_lock(const struct config *cfg, int *fd)
 	return *fd == -2 ? EXIT_UNAVAILABLE : EXIT_FAILED;
 }
 
-/* The state the document settled in before this cycle (ok, failed, ...);
- * STATE_OK when there is none or it was caught mid-cycle. */
-static enum status_state
-state_before(const struct agent *a)
-{
-	struct status st;
-	struct err e;
-	enum status_state s = STATE_OK;
-
-	if (a->st_loaded)
-		s = a->st.state;
-	else {
-		status_init(&st);
-		if (status_load(a->cfg->state_dir, &st, &e) == 0)
-			s = st.state;
-		status_release(&st);
-	}
-	switch (s) {
-	case STATE_POLLING:
-	case STATE_FETCHING:
-	case STATE_BUILDING:
-	case STATE_ACTIVATING:
-		return STATE_OK;
-	default:
-		return s;
-	}
-}
-
-/*
- * A stop request cancelled the cycle (a build): the host runs what it ran
- * before, so the document goes back to the state it had then, keeps the
- * interrupted attempt in last_attempt, and names no next poll.
- */
-static enum cycle_outcome
-cycle_stoppable(struct agent *a)
-{
-	enum status_state before = state_before(a);
-	enum cycle_outcome o = cycle_run(a);
-
-	if (o != CYCLE_INTERRUPTED && !stop_requested)
-		reboot_step(a);		/* reboot.h: now, or why not */
-	if (o == CYCLE_INTERRUPTED || stop_requested) {
-		if (o == CYCLE_INTERRUPTED)
-			a->st.state = before;
-		a->next_poll_at = 0;
-		publish(a, 1);
-	}
-	return o;
-}
-
 /*
  * What once and run share: options, config, the state directory's lock,
  * signals.  CMD_CONTINUE when the agent may go on (release with stop()),
@@ -336,7 +284,7 @@ cmd_once(int argc, char **argv)
 		stop(&cfg, lockfd);
 		return EXIT_CONFIG;
 	}
-	r = cycle_exit_status(&a, cycle_stoppable(&a));
+	r = cycle_exit_status(&a, agent_cycle(&a));
 	agent_release(&a);
 	stop(&cfg, lockfd);
 	return r;
@@ -435,14 +383,7 @@ reload(struct config *cfg, struct agent *a, const char *path)
 		new_host = strcmp(fresh.host, cfg->host) != 0;
 		config_release(cfg);
 		*cfg = fresh;
-		agent_reload(a, cfg);
-		if (new_host) {
-			/* Another name, another document: start it again
-			 * from the one saved on disk. */
-			status_release(&a->st);
-			status_init(&a->st);
-			a->st_loaded = false;
-		}
+		agent_reload(a, cfg, new_host);
 		log_info("configuration reloaded");
 	}
 	notify_send("READY=1");
@@ -472,10 +413,10 @@ loop(struct config *cfg, const char *path)
 		poll_requested = 0;
 		/* The document published during the cycle names the next
 		 * poll as it will be when nothing changes. */
-		a.next_poll_at = time_now() + (time_t)(next_delay_ms(cfg,
-		    round, 0) / 1000);
+		agent_next_poll(&a, time_now() + (time_t)(next_delay_ms(cfg,
+		    round, 0) / 1000), false);
 		watchdog_promise(cycle_bound_ms(cfg));
-		o = cycle_stoppable(&a);
+		o = agent_cycle(&a);
 		if (o == CYCLE_FAILED && failures < 32)
 			failures++;
 		else if (o != CYCLE_FAILED)
@@ -484,10 +425,9 @@ loop(struct config *cfg, const char *path)
 		    failures));
 		if (stop_requested || o == CYCLE_INTERRUPTED)
 			break;
-		if (o != CYCLE_NO_CHANGE) {
-			a.next_poll_at = time_now() + (time_t)(delay / 1000);
-			publish(&a, 1);
-		}
+		if (o != CYCLE_NO_CHANGE)
+			agent_next_poll(&a, time_now() + (time_t)(delay / 1000),
+			    true);
 		if (failures)
 			log_info("next poll in %llus (%u failure(s) in a row)",
 			    (unsigned long long)(delay / 1000), failures);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "cycle_int.h"
+#include "publish.h"
 #include "log.h"
 #include "report.h"
 #include "timeutil.h"

@@ -24,7 +24,7 @@
 
 #include "config.h"
 #include "duration.h"
-#include "cycle_int.h"
+#include "publish.h"
 #include "fleetlock.h"
 #include "fsutil.h"
 #include "log.h"

@@ -1,0 +1,28 @@
+/*
+ * The status document of the agent (publish.c): the attempt under way,
+ * its phases and durations, its end; saved, written to the history and
+ * reported (PUT) whenever it changes.
+ */
+#ifndef NIXPULL_PUBLISH_H
+#define NIXPULL_PUBLISH_H
+
+#include <stdint.h>
+
+#include "agent.h"
+#include "state.h"
+#include "status.h"
+
+void	publish(struct agent *a, int changed);
+void	attempt_begin(struct agent *a, const char *rev);
+void	attempt_phase(struct agent *a, enum status_phase ph,
+	    enum status_state state);
+void	attempt_duration(struct agent *a, enum status_phase ph, uint64_t ms);
+/* Notes the attempt's result without changing the state or publishing. */
+void	attempt_record(struct agent *a, enum status_result res,
+	    const char *error, const char *tail);
+/* Ends the attempt: result, final state, error (NULL), tail (NULL). */
+void	attempt_end(struct agent *a, enum status_result res,
+	    enum status_state state, const char *error, const char *tail);
+void	status_set_deployed(struct agent *a, const struct deployed *d);
+
+#endif
