@@ -482,6 +482,8 @@ wait_reason(struct agent *a, struct rstate *r, time_t t)
 		give_notice(cfg, r->into);
 		r->notice_at = t;
 	}
+	if (r->notice_at > t)
+		r->notice_at = t;	/* the clock went back: start over */
 	if (r->notice_at != 0 && (uint64_t)(t - r->notice_at) * 1000 <
 	    cfg->reboot.notice_ms) {
 		set_blocked(a, "notice");
@@ -574,17 +576,18 @@ reboot_step(struct agent *a)
 		r.pending_since = t;
 	sr->pending = true;
 	sr->pending_since = r.pending_since;
-	sr->overdue = (uint64_t)(t - r.pending_since) * 1000 >
-	    a->cfg->reboot.max_defer_ms;
+	sr->overdue = t > r.pending_since &&
+	    (uint64_t)(t - r.pending_since) * 1000 > a->cfg->reboot.max_defer_ms;
 	free(sr->reason);
 	sr->reason = xstrdup(reason(a->cfg, r.into, booted));
 	old = sr->blocked_by ? xstrdup(sr->blocked_by) : NULL;
 	if (wait_reason(a, &r, t) == 0)
 		o = reboot_now(a, &r, t);
-	if (o == REBOOT_DEFERRED) {
-		if (old == NULL || strcmp(old, sr->blocked_by) != 0)
-			log_info("reboot pending (%s): waiting for %s",
-			    sr->reason, sr->blocked_by);
+	if (o == REBOOT_DEFERRED && (old == NULL ||
+	    strcmp(old, sr->blocked_by) != 0))
+		log_info("reboot pending (%s): waiting for %s", sr->reason,
+		    sr->blocked_by);
+	if (o != REBOOT_STARTED) {	/* reboot_now published "rebooting" */
 		rstate_save(a->cfg->state_dir, &r);
 		publish(a, 1);
 	}
