@@ -305,6 +305,22 @@ at_floor(struct cycle *c)
 	return CYCLE_CURRENT;
 }
 
+/* The host's turn in a staged rollout (turn.c), as a cycle outcome. */
+static enum cycle_outcome
+take_turn(struct cycle *c)
+{
+	struct turn_input in = { c->a, c->cfg, &c->sel, &c->err };
+
+	switch (turn_decide(&in)) {
+	case TURN_NOW:
+		return CYCLE_CURRENT;
+	case TURN_DEFERRED:
+		return CYCLE_DEFERRED;
+	default:
+		return CYCLE_REJECTED;
+	}
+}
+
 static enum cycle_outcome
 verify_and_deploy(struct cycle *c)
 {
@@ -334,7 +350,7 @@ verify_and_deploy(struct cycle *c)
 		o = CYCLE_INTERRUPTED;	/* stop asked for: build nothing */
 	else if (c->sel.at_floor)
 		o = at_floor(c);
-	else if ((o = turn_decide(c)) == CYCLE_CURRENT)
+	else if ((o = take_turn(c)) == CYCLE_CURRENT)
 		o = deploy_selected(c);
 	if (o != CYCLE_DEFERRED && o != CYCLE_FAILED &&
 	    o != CYCLE_INTERRUPTED)

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "fleet.h"
 #include "log.h"
+#include "publish.h"
 #include "rollout.h"
 #include "timeutil.h"
 #include "turn.h"
@@ -60,27 +61,27 @@ minute(time_t t, char *out, size_t outsz)
 /* The plan of the selected release: 1 and p filled, 0 when there is none,
  * -1 with c->err naming the file, line, column and the revision. */
 static int
-plan_load(struct cycle *c, struct rollout_plan *p)
+plan_load(const struct turn_input *c, struct rollout_plan *p)
 {
-	const struct release_info *ri = &c->sel.release;
+	const struct release_info *ri = &c->sel->release;
 	const char *path = c->cfg->rollout.plan;
 
 	switch (ri->plan) {
 	case PLAN_NONE:
 		return 0;
 	case PLAN_TOO_BIG:
-		return err_set(&c->err, "rollout plan of %s: %s: %zu bytes, "
-		    "more than %d", c->sel.rev, path, ri->plan_len,
+		return err_set(c->err, "rollout plan of %s: %s: %zu bytes, "
+		    "more than %d", c->sel->rev, path, ri->plan_len,
 		    MAX_ROLLOUT_SIZE);
 	case PLAN_NOT_FILE:
-		return err_set(&c->err, "rollout plan of %s: %s: not a file",
-		    c->sel.rev, path);
+		return err_set(c->err, "rollout plan of %s: %s: not a file",
+		    c->sel->rev, path);
 	default:
 		break;
 	}
 	if (rollout_parse(p, path, ri->plan_text, ri->plan_len,
-	    &c->err) == -1)
-		return err_prefix(&c->err, "rollout plan of %s", c->sel.rev);
+	    c->err) == -1)
+		return err_prefix(c->err, "rollout plan of %s", c->sel->rev);
 	return 1;
 }
 
@@ -111,10 +112,10 @@ count_failed(void *arg, const struct status *st)
 
 /* Halted by the fleet's failures: 1 with the reason in why, else 0. */
 static int
-halted(struct cycle *c, const struct rollout_plan *p, char **why)
+halted(const struct turn_input *c, const struct rollout_plan *p, char **why)
 {
 	struct status_rollout *sr = &c->a->st.rollout;
-	struct failures f = { c->sel.rev, 0, BUF_INIT(MAX_ERROR) };
+	struct failures f = { c->sel->rev, 0, BUF_INIT(MAX_ERROR) };
 	struct fleet_source src;
 	struct err e;
 	int r = 0;
@@ -138,23 +139,23 @@ halted(struct cycle *c, const struct rollout_plan *p, char **why)
 			    "(not halting): %s", e.msg);
 	} else if (f.n >= p->halt_failed) {
 		*why = xasprintf("rollout halted: %u host%s failed on %s (%s)",
-		    f.n, f.n == 1 ? "" : "s", c->sel.rev, buf_str(&f.names));
+		    f.n, f.n == 1 ? "" : "s", c->sel->rev, buf_str(&f.names));
 		r = 1;
 	}
 	buf_release(&f.names);
 	return r;
 }
 
-static enum cycle_outcome
-defer(struct cycle *c, char *why)
+static enum turn_result
+defer(const struct turn_input *c, char *why)
 {
 	attempt_end(c->a, RESULT_DEFERRED, STATE_DEFERRED, why, NULL);
 	free(why);
-	return CYCLE_DEFERRED;
+	return TURN_DEFERRED;
 }
 
-enum cycle_outcome
-turn_decide(struct cycle *c)
+enum turn_result
+turn_decide(const struct turn_input *c)
 {
 	struct status_rollout *sr = &c->a->st.rollout;
 	struct rollout_plan p;
@@ -166,15 +167,15 @@ turn_decide(struct cycle *c)
 	rollout_clear(sr);
 	if ((r = plan_load(c, &p)) <= 0) {
 		if (r == 0)
-			return CYCLE_CURRENT;	/* no plan: everyone now */
-		attempt_end(c->a, RESULT_REJECTED, STATE_REJECTED, c->err.msg,
+			return TURN_NOW;	/* no plan: everyone now */
+		attempt_end(c->a, RESULT_REJECTED, STATE_REJECTED, c->err->msg,
 		    NULL);
-		return CYCLE_REJECTED;
+		return TURN_REJECTED;
 	}
 	w = rollout_wave_of(&p, c->cfg->host, c->cfg->rollout.group,
-	    c->sel.rev);
-	due = rollout_due(&p, w, (time_t)c->sel.release.time);
-	set(&sr->release, c->sel.rev);
+	    c->sel->rev);
+	due = rollout_due(&p, w, (time_t)c->sel->release.time);
+	set(&sr->release, c->sel->rev);
 	set(&sr->wave, p.waves[w].name);
 	sr->due_at = due;
 	if (now < due) {
@@ -187,7 +188,7 @@ turn_decide(struct cycle *c)
 	rollout_release(&p);
 	if (why != NULL)
 		return defer(c, why);
-	return CYCLE_CURRENT;
+	return TURN_NOW;
 }
 
 uint64_t

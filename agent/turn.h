@@ -12,14 +12,25 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "cycle_int.h"
+#include "agent.h"
+#include "err.h"
+#include "select.h"
 
-/*
- * CYCLE_CURRENT: deploy now.  Otherwise the cycle ends with the returned
- * outcome, the status already written: CYCLE_DEFERRED (not due yet, or
- * halted), CYCLE_REJECTED (a plan that cannot be read or parsed).
- */
-enum cycle_outcome turn_decide(struct cycle *c);
+/* What the step needs of the cycle. */
+struct turn_input {
+	struct agent		*a;
+	const struct config	*cfg;
+	const struct select_result *sel;	/* the verified release */
+	struct err		*err;
+};
+
+enum turn_result {
+	TURN_NOW,		/* deploy now */
+	TURN_DEFERRED,		/* not due yet, or halted (status written) */
+	TURN_REJECTED,		/* a plan that cannot be read or parsed */
+};
+
+enum turn_result turn_decide(const struct turn_input *c);
 
 /* The daemon's sleep, cut short so that it wakes at this host's wave
  * (plus its jitter) when the last cycle waited for it. */
