@@ -74,6 +74,9 @@ step "Before pushing: who signed HEAD, and would it deploy?"
 run "$NIXPULL" verify --repo work --allowed-signers allowed_signers HEAD
 
 step "One cycle: poll, fetch, verify, build with Nix, activate, check, report"
+echo "  Two processes: 'nixpull[fetcher]' (as user nobody, no new privileges,"
+echo "  Landlock, seccomp) polls, fetches and verifies; 'nixpull' (root) builds,"
+echo "  activates, checks and reports what the fetcher verified."
 run "$NIXPULL" once -c config.yaml || fail "the first cycle failed"
 echo "  nixos-rebuild was asked to:"
 sed 's/^/    /' "$NIXPULL_TEST_ROOT/calls.log"
