@@ -564,6 +564,30 @@ cmp_host(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* A pending reboot: "reboot overdue (kernel, 9d): window", cleaned (no
+ * age when pending_since is in the future). */
+static char *
+reboot_note(const struct fleet *f, const struct status *st)
+{
+	const struct status_reboot *r = &st->reboot;
+	char age[32] = "", *s, *c;
+
+	if (!r->pending)
+		return xstrdup("");
+	if (r->pending_since != 0 && f->now >= r->pending_since) {
+		age[0] = ',';
+		age[1] = ' ';
+		time_format_age(f->now - r->pending_since, age + 2,
+		    sizeof(age) - 2);
+	}
+	s = xasprintf("reboot %s (%s%s): %s", r->overdue ? "overdue" :
+	    "pending", r->reason ? r->reason : "?", age,
+	    r->blocked_by ? r->blocked_by : "?");
+	c = clean(s, FLEET_NOTE_MAX);
+	free(s);
+	return c;
+}
+
 /* What the operator should read first about h, cleaned; "" if nothing. */
 static char *
 note(const struct fleet *f, const struct fleet_host *h)
@@ -585,7 +609,7 @@ note(const struct fleet *f, const struct fleet_host *h)
 		return xstrdup("release older than trust.max_age");
 	if (st->tofu)
 		return xstrdup("deployed by trust on first use");
-	return xstrdup("");
+	return reboot_note(f, st);
 }
 
 static const char *
@@ -618,8 +642,10 @@ row_fill(const struct fleet *f, const struct fleet_host *h, struct row *r)
 	r->col[C_AGE] = xstrdup(age);
 	r->col[C_BEHIND] = xstrdup(!ok || f->newest == NULL ? "-" :
 	    h->behind ? "yes" : "no");
-	r->col[C_REBOOT] = xstrdup(!ok || st->reboot_required < 0 ? "-" :
-	    st->reboot_required ? "yes" : "no");
+	r->col[C_REBOOT] = xstrdup(!ok ? "-" : st->reboot.overdue ?
+	    "overdue" : st->reboot.pending ? "pending" :
+	    st->reboot_required < 0 ? "-" : st->reboot_required ? "yes" :
+	    "no");
 	r->col[C_NOTE] = note(f, h);
 }
 
@@ -630,13 +656,17 @@ fleet_print_table(const struct fleet *f, FILE *fp)
 	    "SIGNER", "AGE", "BEHIND", "REBOOT", "NOTE" };
 	struct row *rows = xcalloc(f->n, sizeof(*rows));
 	int w[8];
-	size_t counts[RANK_OK + 1] = { 0 };
+	size_t counts[RANK_OK + 1] = { 0 }, pending = 0, overdue = 0;
 
 	for (int c = 0; c < 8; c++)
 		w[c] = (int)strlen(head[c]);
 	for (size_t i = 0; i < f->n; i++) {
 		row_fill(f, &f->v[i], &rows[i]);
 		counts[f->v[i].rank]++;
+		if (f->v[i].bad == NULL && f->v[i].st.reboot.pending) {
+			pending++;
+			overdue += f->v[i].st.reboot.overdue;
+		}
 		for (int c = 0; c < 7; c++)
 			if ((int)strlen(rows[i].col[c]) > w[c])
 				w[c] = (int)strlen(rows[i].col[c]);
@@ -656,10 +686,14 @@ fleet_print_table(const struct fleet *f, FILE *fp)
 			free(rows[i].col[c]);
 	}
 	fprintf(fp, "%zu hosts: %zu ok, %zu busy, %zu need attention, "
-	    "%zu stale, %zu failed, %zu malformed; newest %.12s\n", f->n,
+	    "%zu stale, %zu failed, %zu malformed; newest %.12s", f->n,
 	    counts[RANK_OK], counts[RANK_BUSY], counts[RANK_ATTENTION],
 	    counts[RANK_STALE], counts[RANK_FAILED], counts[RANK_MALFORMED],
 	    f->newest ? f->newest : "-");
+	if (pending > 0)
+		fprintf(fp, "; %zu reboots pending, %zu overdue", pending,
+		    overdue);
+	fputc('\n', fp);
 	free(rows);
 }
 

@@ -576,8 +576,8 @@ reboot_step(struct agent *a)
 		r.pending_since = t;
 	sr->pending = true;
 	sr->pending_since = r.pending_since;
-	sr->overdue = t > r.pending_since &&
-	    (uint64_t)(t - r.pending_since) * 1000 > a->cfg->reboot.max_defer_ms;
+	sr->overdue = t > r.pending_since && (uint64_t)(t -
+	    r.pending_since) * 1000 > a->cfg->reboot.max_defer_ms;
 	free(sr->reason);
 	sr->reason = xstrdup(reason(a->cfg, r.into, booted));
 	old = sr->blocked_by ? xstrdup(sr->blocked_by) : NULL;

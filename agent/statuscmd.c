@@ -94,6 +94,66 @@ print_attempt(const struct status *st, time_t now, FILE *fp)
 		    a->log_tail[strlen(a->log_tail) - 1] == '\n' ? "" : "\n");
 }
 
+/* What the reboot waits for, as the rest of a sentence. */
+static void
+reboot_wait(const struct status_reboot *r, time_t now, char *out,
+    size_t outlen)
+{
+	const char *b = r->blocked_by ? r->blocked_by : "";
+	char w[96];
+
+	if (strcmp(b, "window") == 0 && r->next_window != 0) {
+		when(r->next_window, now, w, sizeof(w));
+		snprintf(out, outlen, "reboots in the next window, %s", w);
+	} else if (strcmp(b, "notice") == 0)
+		snprintf(out, outlen, "reboots when the notice to users ends");
+	else if (strcmp(b, "policy never") == 0)
+		snprintf(out, outlen, "not rebooted by nixpull (policy never)");
+	else if (*b == '\0')
+		snprintf(out, outlen, "reboots at the next cycle");
+	else if (strncmp(b, "reboot failed", 13) == 0)
+		snprintf(out, outlen, "%s", b);
+	else
+		snprintf(out, outlen, "waits for %s", b);
+}
+
+/* One line: when and why the host reboots; then the last reboot. */
+static void
+print_reboot(const struct status *st, time_t now, FILE *fp)
+{
+	const struct status_reboot *r = &st->reboot;
+	bool ok = r->last_result == NULL ||
+	    strcmp(r->last_result, "rebooted") == 0;
+	char since[96], wait[256];
+
+	if (r->pending && r->blocked_by &&
+	    strcmp(r->blocked_by, "rebooting") == 0)
+		fprintf(fp, "reboot:       rebooting now (%s)\n",
+		    r->reason ? r->reason : "?");
+	else if (r->pending) {
+		when(r->pending_since, now, since, sizeof(since));
+		reboot_wait(r, now, wait, sizeof(wait));
+		fprintf(fp, "reboot:       pending (%s) since %s%s; %s\n",
+		    r->reason ? r->reason : "?", since,
+		    r->overdue ? ", overdue" : "", wait);
+	} else
+		fprintf(fp, "reboot:       %s%s\n", st->reboot_required < 0 ?
+		    "unknown" : st->reboot_required ? "required" :
+		    "not required", st->reboot_required == 1 && !ok ?
+		    " (not retried: the last reboot came up on another "
+		    "system)" : "");
+	if (r->last_at == 0)
+		return;
+	when(r->last_at, now, since, sizeof(since));
+	fprintf(fp, "last reboot:  %s", since);
+	if (r->last_took_ms >= 0)
+		fprintf(fp, ", took %llds", (long long)(r->last_took_ms /
+		    1000));
+	fprintf(fp, "\n              %s %s %s\n", ok ? "rebooted" :
+	    r->last_result ? r->last_result : "?", ok ? "into" : "of",
+	    r->last_into ? r->last_into : "?");
+}
+
 static void
 status_print(const struct status *st, time_t now, FILE *fp)
 {
@@ -111,8 +171,7 @@ status_print(const struct status *st, time_t now, FILE *fp)
 		    ", deployed" : "");
 	}
 	print_attempt(st, now, fp);
-	fprintf(fp, "reboot:       %s\n", st->reboot_required < 0 ?
-	    "unknown" : st->reboot_required ? "required" : "not required");
+	print_reboot(st, now, fp);
 	if (st->next_poll_at) {
 		when(st->next_poll_at, now, w, sizeof(w));
 		fprintf(fp, "next poll:    %s\n", w);

@@ -507,6 +507,12 @@ report_metrics(const char *path, const struct status *st, time_t now,
 	if (st->reboot_required >= 0)
 		buf_addf(&b, "nixpull_reboot_required %d\n",
 		    st->reboot_required);
+	metric_head(&b, "nixpull_reboot_pending",
+	    "1 if the deployed system waits for a reboot (reboot.policy).");
+	buf_addf(&b, "nixpull_reboot_pending %d\n", st->reboot.pending);
+	metric_head(&b, "nixpull_reboot_overdue",
+	    "1 if that reboot has waited longer than reboot.max_defer.");
+	buf_addf(&b, "nixpull_reboot_overdue %d\n", st->reboot.overdue);
 	metric_head(&b, "nixpull_release_age_seconds",
 	    "Age of the deployed release (its committer time).");
 	if (st->deployed.rev != NULL && st->deployed.committed_at != 0)

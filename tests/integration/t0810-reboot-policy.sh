@@ -24,14 +24,21 @@ export NIXPULL_TEST_NOW=$T0 NIXPULL_TEST_BOOT_ID=boot-1
 rcfg() {
 	e2e_config "  profile: server" \
 	    "  profile: $R/nix/var/nix/profiles/system" "reboot:
-$1"
+$1
+report:
+  url: file://$TEST_DIR/reports/
+  prometheus_textfile: $TEST_DIR/nixpull.prom"
 }
+mkdir -p reports
 WINDOW='  windows:
     - { days: "*", start: "02:00", length: 1h }
   tz: UTC'
 nreboots() { grep -c "^systemctl reboot$" "$R/calls.log" || true; }
 utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 rj() { jq -r "$1" "$S/reboot.json"; }
+# prom NAME: the sample of NAME in the Prometheus textfile.
+prom() { sed -n "s/^$1 //p" "$TEST_DIR/nixpull.prom"; }
+status_line() { "$NIXPULL" status -c config.yaml | grep "^$1"; }
 
 test_expect_success_here 'policy never: a kernel change is reported, nothing else asked' '
 	rcfg "  policy: never" &&
@@ -64,7 +71,12 @@ $WINDOW
 	test "$(st .reboot.overdue)" = false &&
 	test "$(ncalls)" = "$n" &&
 	test "$(rj .rebooting_at)" = 0 &&
-	test "$(rj .pending_since)" = "$T0"
+	test "$(rj .pending_since)" = "$T0" &&
+	status_line reboot: >line &&
+	test_grep "^reboot: +pending \(kernel\) since $(utc $T0) \([^)]*\); reboots in the next window, $(utc $((T0 + 14 * 3600))) \(" line &&
+	test "$(prom nixpull_reboot_pending)" = 1 &&
+	test "$(prom nixpull_reboot_overdue)" = 0 &&
+	test "$(prom nixpull_reboot_required)" = 1
 '
 
 test_expect_success 'inside the window, someone logged in: deferred, the user named' '
@@ -77,6 +89,8 @@ test_expect_success 'inside the window, someone logged in: deferred, the user na
 	NIXPULL_TEST_NOW=$WIN test_expect_code 0 once &&
 	test "$(st .reboot.blocked_by)" = "user alice" &&
 	test "$(st .reboot.pending_since)" = "$(utc $T0)" &&
+	status_line reboot: >line &&
+	test_grep "^reboot: +pending \(kernel\) since .*; waits for user alice$" line &&
 	test_grep "^loginctl list-sessions --no-legend --no-pager --output=json$" \
 	    "$R/calls.log" &&
 	test "$(nreboots)" = 0
@@ -119,7 +133,19 @@ test_expect_success 'pending past max_defer outside a window: overdue, still no 
 	test "$(st .reboot.overdue)" = true &&
 	test "$(st .reboot.blocked_by)" = window &&
 	test "$(st .reboot.pending_since)" = "$(utc $T0)" &&
-	test "$(nreboots)" = 0
+	test "$(nreboots)" = 0 &&
+	status_line reboot: >line &&
+	test_grep "^reboot: +pending \(kernel\) since .*, overdue; reboots in the next window" line &&
+	test "$(prom nixpull_reboot_pending)" = 1 &&
+	test "$(prom nixpull_reboot_overdue)" = 1
+'
+
+test_expect_success 'nixpull fleet: the overdue reboot in the table and the summary' '
+	"$NIXPULL" fleet reports >out ||
+	test $? = 1 &&
+	# (the test clock is ahead of the real one: no age)
+	test_grep "^web-1 +ok .* overdue +reboot overdue \(kernel\): window$" out &&
+	test_grep "^1 hosts: .*; 1 reboots pending, 1 overdue$" out
 '
 
 test_expect_success_here 'notice: wall first, no reboot before the notice is over' '
@@ -167,7 +193,16 @@ test_expect_success_here 'the next boot into it: confirmed, reported rebooted, n
 	test "$(st .reboot.pending)" != true &&
 	test "$(st .reboot_required)" = false &&
 	test "$(rj .rebooting_at)" = 0 &&
-	test "$(rj .pending_since)" = 0
+	test "$(rj .pending_since)" = 0 &&
+	status_line reboot: >line &&
+	test_grep "^reboot: +not required$" line &&
+	"$NIXPULL" status -c config.yaml >out &&
+	test_grep "^last reboot: +$(utc $((TR + 90))) \(.*\), took 90s$" out &&
+	test_grep "^ +rebooted into $sys2$" out &&
+	test "$(prom nixpull_reboot_pending)" = 0 &&
+	"$NIXPULL" fleet reports >out &&
+	test_grep "^web-1 +ok .* no$" out &&
+	test_grep_not "reboots pending" out
 '
 
 test_expect_success_here 'came back on another system: reported, not rebooted again' '
@@ -190,7 +225,10 @@ $WINDOW
 	    test_expect_code 0 once &&
 	test "$(nreboots)" = 2 &&
 	test "$(st .reboot.pending)" != true &&
-	test "$(rj .failed_into)" = "$sys3"
+	test "$(rj .failed_into)" = "$sys3" &&
+	"$NIXPULL" status -c config.yaml >out &&
+	test_grep "^reboot: +required \(not retried: the last reboot came up on another system\)$" out &&
+	test_grep "^ +booted $sys2 instead of $sys3$" out
 '
 
 test_done
