@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "activate.h"
 #include "config.h"
 #include "duration.h"
 #include "publish.h"
@@ -46,6 +47,7 @@ struct rstate {
 	char	*into;		/* the system the reboot starts */
 	char	*boot_id;	/* the boot it was asked from */
 	char	*failed_into;	/* came back on another system: no retry */
+	bool	 checks_due;	/* booted: health checks before steady-state */
 };
 
 static bool resumed;
@@ -97,6 +99,7 @@ rstate_load(const char *state_dir, struct rstate *r)
 		r->into = jdup(j, "into");
 		r->boot_id = jdup(j, "boot_id");
 		r->failed_into = jdup(j, "failed_into");
+		r->checks_due = json_is_true(json_object_get(j, "checks_due"));
 	}
 	json_decref(j);
 	buf_release(&b);
@@ -107,12 +110,12 @@ static void
 rstate_save(const char *state_dir, const struct rstate *r)
 {
 	char *path = xasprintf("%s/%s", state_dir, REBOOT_FILE), *s;
-	json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s?,s:s?}",
+	json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s?,s:s?,s:b}",
 	    "pending_since", (json_int_t)r->pending_since,
 	    "notice_at", (json_int_t)r->notice_at,
 	    "rebooting_at", (json_int_t)r->rebooting_at,
 	    "into", r->into, "boot_id", r->boot_id,
-	    "failed_into", r->failed_into);
+	    "failed_into", r->failed_into, "checks_due", r->checks_due);
 	struct err e;
 
 	s = json_dumps(j, JSON_INDENT(2));
@@ -255,10 +258,66 @@ confirm(struct agent *a, struct rstate *r)
 	}
 	r->rebooting_at = 0;
 	r->notice_at = 0;
+	r->checks_due = a->cfg->activate.nchecks > 0;
 	free(r->into);
 	r->into = NULL;
 	free(booted);
 	free(bid);
+}
+
+/* The last reboot's result without a health check failure added to it. */
+static void
+last_result_base(struct status_reboot *sr)
+{
+	char *p;
+
+	if (sr->last_result && (p = strstr(sr->last_result, "; health "
+	    "check")) != NULL)
+		*p = '\0';
+}
+
+/*
+ * After a boot we asked for, the health checks run before the FleetLock
+ * slot is given back: a host that came up unhealthy keeps its slot, so
+ * that no other host of the group reboots meanwhile.  false while they
+ * fail (run again at the next call).
+ */
+static bool
+healthy_after_boot(struct agent *a)
+{
+	struct status_reboot *sr = &a->st.reboot;
+	struct spawn_result res;
+	struct rstate r;
+	struct err e;
+	char *dir, *log, *msg;
+	bool ok = true;
+
+	rstate_load(a->cfg->state_dir, &r);
+	if (!r.checks_due)
+		goto out;
+	dir = xasprintf("%s/logs", a->cfg->state_dir);
+	log = xasprintf("%s/reboot.log", dir);
+	ok = fs_mkdir_p(dir, 0700, &e) == 0 &&
+	    checks_run(a->cfg, log, &res, &e) == 0;
+	free(log);
+	free(dir);
+	last_result_base(sr);
+	if (ok) {
+		log_info("after the reboot: health checks passed");
+		r.checks_due = false;
+		rstate_save(a->cfg->state_dir, &r);
+	} else {
+		log_warnx("after the reboot: %s (the fleet lock is kept; "
+		    "checked again next cycle)", e.msg);
+		msg = xasprintf("%s; %s", sr->last_result ?
+		    sr->last_result : "rebooted", e.msg);
+		free(sr->last_result);
+		sr->last_result = msg;
+	}
+	publish(a, 1);
+ out:
+	rstate_release(&r);
+	return ok;
 }
 
 void
@@ -279,7 +338,8 @@ reboot_resume(struct agent *a)
 		}
 		rstate_release(&r);
 	}
-	if (steady || a->cfg->reboot.fleet_lock.url == NULL)
+	if (!healthy_after_boot(a) || steady ||
+	    a->cfg->reboot.fleet_lock.url == NULL)
 		return;
 	if (lock_call(a->cfg, false, &ans, &e) == 0) {
 		steady = true;

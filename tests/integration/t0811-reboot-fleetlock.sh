@@ -4,8 +4,9 @@
 # steady-state at agent start before anything is deployed; a slot held by
 # another host: no reboot, the refusal's kind reported; the lock server
 # down: no reboot, reported; the slot free: pre-reboot, then systemctl
-# reboot; the next boot gives the slot back (steady-state); a reboot that
-# fails gives the slot back at once.
+# reboot; the next boot runs the health checks and gives the slot back
+# (steady-state) only once they pass; a reboot that fails gives the slot
+# back at once.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/e2e.sh"
 test_require python3
@@ -27,7 +28,9 @@ URL=http://127.0.0.1:$(cat lock.port)/
 # lcfg URL: config.yaml, reboot when needed at any time, under the lock.
 lcfg() {
 	e2e_config "  profile: server" \
-	    "  profile: $R/nix/var/nix/profiles/system" "reboot:
+	    "  profile: $R/nix/var/nix/profiles/system
+  health_checks:
+    - systemctl is-system-running" "reboot:
   policy: when-needed
   users: ignore
   notice: 0s
@@ -95,16 +98,37 @@ test_expect_success_here 'the slot free: pre-reboot, reboot.json, then systemctl
 	test "$(rj .boot_id)" = boot-1
 '
 
-test_expect_success 'the next boot: confirmed, then the slot given back' '
+test_expect_success 'the next boot, unhealthy: confirmed, the slot kept' '
 	ln -sfn "$sys2" "$R/run/booted-system" &&
+	echo degraded >"$R/system-state" &&
+	n=$(ncalls) &&
+	NIXPULL_TEST_BOOT_ID=boot-2 test_expect_code 0 once &&
+	calls_since "$n" >new &&
+	echo "systemctl is-system-running" >expect &&
+	test_cmp expect new &&
+	test "$(holders)" = "[\"$ID\"]" &&
+	test_grep "^rebooted; health check failed: " <(st .reboot.last.result) &&
+	test "$(st .reboot.pending)" != true &&
+	test "$(rj .checks_due)" = true &&
+	test_grep "fleet lock is kept" "$TEST_DIR/once.log"
+'
+
+test_expect_success 'healthy at the next cycle: the slot given back, once' '
+	rm "$R/system-state" &&
+	n=$(ncalls) &&
+	NIXPULL_TEST_BOOT_ID=boot-2 test_expect_code 0 once &&
+	calls_since "$n" >new &&
+	printf "%s\n" "systemctl is-system-running" \
+	    "fleetlock steady-state $ID web" >expect &&
+	test_cmp expect new &&
+	test "$(holders)" = "[]" &&
+	test "$(st .reboot.last.result)" = rebooted &&
+	test "$(rj .checks_due)" = false &&
 	n=$(ncalls) &&
 	NIXPULL_TEST_BOOT_ID=boot-2 test_expect_code 0 once &&
 	calls_since "$n" >new &&
 	echo "fleetlock steady-state $ID web" >expect &&
-	test_cmp expect new &&
-	test "$(holders)" = "[]" &&
-	test "$(st .reboot.last.result)" = rebooted &&
-	test "$(st .reboot.pending)" != true
+	test_cmp expect new
 '
 
 test_expect_success 'a reboot that fails: reported, the slot given back at once' '
