@@ -47,7 +47,7 @@ struct rstate {
 	char	*into;		/* the system the reboot starts */
 	char	*boot_id;	/* the boot it was asked from */
 	char	*failed_into;	/* came back on another system: no retry */
-	bool	 checks_due;	/* booted: health checks before steady-state */
+	bool	 checks_due;	/* checks before steady-state */
 };
 
 static bool resumed;
