@@ -54,4 +54,8 @@
 #define MAX_ROLLOUT_FLEET_SECONDS 60		/* reading the fleet's status to halt */
 #define MAX_ROLLOUT_FLEET_SIZE	(64 * 1024 * 1024) /* status documents read for that */
 
+#define MAX_MANIFEST_SIZE	(64 * 1024)	/* .nixpull/systems.json (sent in FM_SELECTED) */
+#define MAX_MANIFEST_SYSTEMS	2000		/* hosts in one manifest */
+#define MAX_STORE_PATH		(11 + 32 + 1 + 211) /* /nix/store/HASH-NAME */
+
 #endif

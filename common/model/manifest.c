@@ -1,0 +1,276 @@
+/*
+ * The signed system manifest (manifest.h), parsed strictly with jansson
+ * from bytes the fetcher read out of the release's tree.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "manifest.h"
+
+static const char nix32[] = "0123456789abcdfghijklmnpqrsvwxyz";
+
+#define NIX32_LEN	52	/* digits of a sha256 */
+#define MAX_HOST_NAME	253
+
+static int
+nix32_decode(const char *s, unsigned char out[MANIFEST_HASH_LEN])
+{
+	const char *p;
+	unsigned b, i, j, d, n;
+
+	if (strlen(s) != NIX32_LEN)
+		return -1;
+	memset(out, 0, MANIFEST_HASH_LEN);
+	for (n = 0; n < NIX32_LEN; n++) {
+		if (s[NIX32_LEN - n - 1] == '\0' ||
+		    (p = strchr(nix32, s[NIX32_LEN - n - 1])) == NULL)
+			return -1;
+		d = (unsigned)(p - nix32);
+		b = n * 5;
+		i = b / 8;
+		j = b % 8;
+		out[i] |= (unsigned char)(d << j);
+		if (i < MANIFEST_HASH_LEN - 1)
+			out[i + 1] |= (unsigned char)(d >> (8 - j));
+		else if (d >> (8 - j))
+			return -1;
+	}
+	return 0;
+}
+
+void
+manifest_hash_format(const unsigned char h[MANIFEST_HASH_LEN], char *buf)
+{
+	unsigned b, i, j, c;
+	int n;
+	char *q = buf;
+
+	memcpy(q, "sha256:", 7);
+	q += 7;
+	for (n = NIX32_LEN - 1; n >= 0; n--) {
+		b = (unsigned)n * 5;
+		i = b / 8;
+		j = b % 8;
+		c = (unsigned)(h[i] >> j) |
+		    (i >= MANIFEST_HASH_LEN - 1 ? 0u : (unsigned)h[i + 1] << (8 - j));
+		*q++ = nix32[c & 0x1f];
+	}
+	*q = '\0';
+}
+
+int
+manifest_hash_decode(const char *s, unsigned char out[MANIFEST_HASH_LEN])
+{
+	size_t n = 0, len;
+	const char *end = NULL;
+
+	if (strncmp(s, "sha256:", 7) == 0) {
+		s += 7;
+		len = strlen(s);
+		if (len == NIX32_LEN)
+			return nix32_decode(s, out);
+		if (len != 2 * MANIFEST_HASH_LEN ||
+		    sodium_hex2bin(out, MANIFEST_HASH_LEN, s, len, NULL, &n,
+		    &end) != 0 || n != MANIFEST_HASH_LEN || *end != '\0')
+			return -1;
+		return 0;
+	}
+	if (strncmp(s, "sha256-", 7) != 0)
+		return -1;
+	s += 7;
+	len = strlen(s);
+	if (len != 44 || sodium_base642bin(out, MANIFEST_HASH_LEN, s, len,
+	    NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != MANIFEST_HASH_LEN || *end != '\0')
+		return -1;
+	return 0;
+}
+
+bool
+manifest_store_path_ok(const char *s)
+{
+	size_t dir = strlen(MANIFEST_STORE_DIR), i, n;
+
+	n = strlen(s);
+	if (n <= dir + 33 || n > MAX_STORE_PATH ||
+	    strncmp(s, MANIFEST_STORE_DIR, dir) != 0 || s[dir + 32] != '-' ||
+	    s[dir + 33] == '.')
+		return false;
+	for (i = dir; i < dir + 32; i++)
+		if (strchr(nix32, s[i]) == NULL || s[i] == '\0')
+			return false;
+	for (i = dir + 33; i < n; i++)
+		if (strchr("+-._?=", s[i]) == NULL &&
+		    !(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9'))
+			return false;
+	return true;
+}
+
+static bool
+host_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > MAX_HOST_NAME || strlen(s) != len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (strchr("-._", s[i]) == NULL &&
+		    !(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9'))
+			return false;
+	return true;
+}
+
+static int
+parse_size(const char *name, const char *host, json_t *v, uint64_t *out,
+    struct err *e)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return err_set(e, "%s: systems.'%s'.narSize: not a size",
+		    name, host);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* One entry: "path" and "narHash" required, "narSize" optional. */
+static int
+parse_system(const char *name, const char *host, json_t *obj,
+    struct manifest_system *sys, struct err *e)
+{
+	const char *k, *s;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return err_set(e, "%s: systems.'%s': not an object", name, host);
+	json_object_foreach(obj, k, v) {
+		if (strcmp(k, "narSize") == 0) {
+			if (parse_size(name, host, v, &sys->nar_size, e) == -1)
+				return -1;
+			continue;
+		}
+		if (strcmp(k, "path") != 0 && strcmp(k, "narHash") != 0)
+			return err_set(e, "%s: systems.'%s': unknown key '%.64s'",
+			    name, host, k);
+		if (!json_is_string(v) || strlen(s = json_string_value(v)) !=
+		    json_string_length(v))
+			return err_set(e, "%s: systems.'%s'.%s: not a string",
+			    name, host, k);
+		if (strcmp(k, "path") == 0 && !manifest_store_path_ok(s))
+			return err_set(e, "%s: systems.'%s'.path: not a store "
+			    "path", name, host);
+		if (strcmp(k, "narHash") == 0 &&
+		    manifest_hash_decode(s, sys->nar_hash) == -1)
+			return err_set(e, "%s: systems.'%s'.narHash: not a "
+			    "sha256 hash ('sha256:…' or 'sha256-…')", name, host);
+		if (strcmp(k, "path") == 0 && (sys->path = strdup(s)) == NULL)
+			return err_set(e, "%s: out of memory", name);
+	}
+	if (sys->path == NULL || json_object_get(obj, "narHash") == NULL)
+		return err_set(e, "%s: systems.'%s': needs 'path' and "
+		    "'narHash'", name, host);
+	return 0;
+}
+
+static int
+parse_systems(struct manifest *m, const char *name, json_t *obj,
+    struct err *e)
+{
+	struct manifest_system *sys;
+	const char *host;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return err_set(e, "%s: systems: not an object", name);
+	if (json_object_size(obj) > MAX_MANIFEST_SYSTEMS)
+		return err_set(e, "%s: systems: more than %d hosts", name,
+		    MAX_MANIFEST_SYSTEMS);
+	if (json_object_size(obj) > 0 && (m->systems = calloc(
+	    json_object_size(obj), sizeof(*m->systems))) == NULL)
+		return err_set(e, "%s: out of memory", name);
+	json_object_foreach(obj, host, v) {
+		if (!host_ok(host, strlen(host)))
+			return err_set(e, "%s: systems: '%.64s' is no host name",
+			    name, host);
+		sys = &m->systems[m->nsystems++];
+		if ((sys->host = strdup(host)) == NULL)
+			return err_set(e, "%s: out of memory", name);
+		if (parse_system(name, host, v, sys, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_top(struct manifest *m, const char *name, json_t *root, struct err *e)
+{
+	json_t *ver, *sys;
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(root))
+		return err_set(e, "%s: not a JSON object", name);
+	json_object_foreach(root, k, v)
+		if (strcmp(k, "version") != 0 && strcmp(k, "systems") != 0)
+			return err_set(e, "%s: unknown key '%.64s'", name, k);
+	ver = json_object_get(root, "version");
+	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
+		return err_set(e, "%s: version: must be 1", name);
+	if ((sys = json_object_get(root, "systems")) == NULL)
+		return err_set(e, "%s: no 'systems'", name);
+	return parse_systems(m, name, sys, e);
+}
+
+int
+manifest_parse(struct manifest *m, const char *name, const char *text,
+    size_t len, struct err *e)
+{
+	json_error_t je;
+	json_t *root;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (len > MAX_MANIFEST_SIZE)
+		return err_set(e, "%s: larger than %d bytes", name,
+		    MAX_MANIFEST_SIZE);
+	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) ==
+	    NULL)
+		return err_set(e, "%s:%d:%d: %s", name, je.line, je.column,
+		    je.text);
+	r = parse_top(m, name, root, e);
+	json_decref(root);
+	if (r == -1)
+		manifest_release(m);
+	return r;
+}
+
+void
+manifest_release(struct manifest *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nsystems; i++) {
+		free(m->systems[i].host);
+		free(m->systems[i].path);
+	}
+	free(m->systems);
+	memset(m, 0, sizeof(*m));
+}
+
+const struct manifest_system *
+manifest_find(const struct manifest *m, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < m->nsystems; i++)
+		if (strcmp(m->systems[i].host, host) == 0)
+			return &m->systems[i];
+	return NULL;
+}
