@@ -88,9 +88,8 @@ fleet_bounded(struct fleet *f, const char *where, struct err *e)
 
 /* ---- collecting the documents ----------------------------------------- */
 
-/* s with anything but printable ASCII replaced by '?', at most max bytes. */
-static char *
-clean(const char *s, size_t max)
+char *
+fleet_clean(const char *s, size_t max)
 {
 	size_t n = strnlen(s, max);
 	char *c = xstrndup(s, n);
@@ -114,7 +113,7 @@ fleet_add(struct fleet *f, const char *file)
 	h = &f->v[f->n++];
 	memset(h, 0, sizeof(*h));
 	status_init(&h->st);
-	h->name = clean(file, n >= 5 ? n - 5 : n);	/* minus ".json" */
+	h->name = fleet_clean(file, n >= 5 ? n - 5 : n);	/* minus ".json" */
 	if (n <= 5 || strcmp(file + n - 5, ".json") != 0 ||
 	    !report_host_ok(h->name) || strlen(h->name) != n - 5)
 		h->bad = xasprintf("'%s' is not <host>.json", h->name);
@@ -132,11 +131,11 @@ fleet_parse(struct fleet_host *h, char *text, size_t len)
 	if (h->bad != NULL)
 		return;
 	if (status_from_json(text, len, &h->st, &e) == -1) {
-		h->bad = clean(e.msg, sizeof(e.msg));
+		h->bad = fleet_clean(e.msg, sizeof(e.msg));
 		return;
 	}
 	if (strcmp(h->st.host, h->name) != 0) {
-		char *who = clean(h->st.host, 64);
+		char *who = fleet_clean(h->st.host, 64);
 
 		h->bad = xasprintf("document is for host '%s'", who);
 		free(who);
@@ -470,7 +469,7 @@ fleet_load_url(struct fleet *f, const char *url, const struct fleet_opts *o,
 		u = xasprintf("%s%s", base, names.v[i]);
 		status = 0;
 		if (http_do(&hp, u, NULL, NULL, &body, &status, &fe) == -1)
-			h->bad = clean(fe.msg, sizeof(fe.msg));
+			h->bad = fleet_clean(fe.msg, sizeof(fe.msg));
 		else if (status != 200)
 			h->bad = xasprintf("HTTP %ld", status);
 		else {
@@ -583,7 +582,7 @@ reboot_note(const struct fleet *f, const struct status *st)
 	s = xasprintf("reboot %s (%s%s): %s", r->overdue ? "overdue" :
 	    "pending", r->reason ? r->reason : "?", age,
 	    r->blocked_by ? r->blocked_by : "?");
-	c = clean(s, FLEET_NOTE_MAX);
+	c = fleet_clean(s, FLEET_NOTE_MAX);
 	free(s);
 	return c;
 }
@@ -596,9 +595,9 @@ note(const struct fleet *f, const struct fleet_host *h)
 	char age[32];
 
 	if (h->bad != NULL)
-		return clean(h->bad, FLEET_NOTE_MAX);
+		return fleet_clean(h->bad, FLEET_NOTE_MAX);
 	if (status_state_is_problem(st->state) && st->last_attempt.error)
-		return clean(st->last_attempt.error, FLEET_NOTE_MAX);
+		return fleet_clean(st->last_attempt.error, FLEET_NOTE_MAX);
 	if (h->stale && st->updated_at == 0)
 		return xstrdup("never reported a time");
 	if (h->stale) {
@@ -635,10 +634,10 @@ row_fill(const struct fleet *f, const struct fleet_host *h, struct row *r)
 		time_format_age(f->now - st->updated_at, age, sizeof(age));
 	r->col[C_HOST] = xstrdup(h->name);
 	r->col[C_STATE] = xstrdup(rank_state(h));
-	r->col[C_REV] = ok && st->deployed.rev ? clean(st->deployed.rev, 12) :
-	    xstrdup("-");
+	r->col[C_REV] = ok && st->deployed.rev ?
+	    fleet_clean(st->deployed.rev, 12) : xstrdup("-");
 	r->col[C_SIGNER] = ok && st->deployed.signer ?
-	    clean(st->deployed.signer, 32) : xstrdup("-");
+	    fleet_clean(st->deployed.signer, 32) : xstrdup("-");
 	r->col[C_AGE] = xstrdup(age);
 	r->col[C_BEHIND] = xstrdup(!ok || f->newest == NULL ? "-" :
 	    h->behind ? "yes" : "no");
@@ -705,9 +704,13 @@ cmp_hostp(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-/* {"host": <document as read>, "bad": {"error": "..."}}, sorted by host. */
+/*
+ * {"host": <document as read>, "bad": {"error": "..."}}, sorted by host,
+ * then "@rollout" (no host name has an '@') when there is one.
+ */
 static void
-fleet_print_json(const struct fleet *f, FILE *fp)
+fleet_print_json(const struct fleet *f, const struct fleet_waves *fw,
+    FILE *fp)
 {
 	struct fleet_host **v = xcalloc(f->n, sizeof(*v));
 	size_t len;
@@ -736,8 +739,33 @@ fleet_print_json(const struct fleet *f, FILE *fp)
 		free(ks);
 		json_decref(k);
 	}
-	fputs(f->n ? "\n}\n" : "}\n", fp);
+	if (fw != NULL) {
+		json_t *o = fleet_waves_json(fw);
+		char *os = json_dumps(o, JSON_COMPACT);
+
+		fprintf(fp, "%s\n\"@rollout\": %s", f->n ? "," : "",
+		    os ? os : "null");
+		free(os);
+		json_decref(o);
+	}
+	fputs(f->n || fw ? "\n}\n" : "}\n", fp);
 	free(v);
+}
+
+/* The rollout of the newest release among the well-formed documents. */
+static struct fleet_waves *
+fleet_waves(const struct fleet *f)
+{
+	const struct status **v = xcalloc(f->n ? f->n : 1, sizeof(*v));
+	struct fleet_waves *fw;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].bad == NULL)
+			v[n++] = &f->v[i].st;
+	fw = fleet_waves_new(v, n);
+	free(v);
+	return fw;
 }
 
 static void
@@ -799,6 +827,7 @@ cmd_fleet(int argc, char **argv)
 	struct fleet_opts o = { NULL, NULL, 0 };
 	struct fleet f = { NULL, 0, 0, NULL, 0, FLEET_DEFAULT_STALE_MS, 0, 0,
 		0 };
+	struct fleet_waves *fw;
 	const char *why, *src;
 	bool json = false;
 	struct err e;
@@ -847,10 +876,15 @@ cmd_fleet(int argc, char **argv)
 	}
 	fleet_classify(&f);
 	qsort(f.v, f.n, sizeof(*f.v), cmp_host);
+	fw = fleet_waves(&f);
 	if (json)
-		fleet_print_json(&f, stdout);
-	else
+		fleet_print_json(&f, fw, stdout);
+	else {
 		fleet_print_table(&f, stdout);
+		if (fw != NULL)
+			fleet_waves_print(fw, stdout);
+	}
+	fleet_waves_free(fw);
 	for (size_t i = 0; i < f.n; i++)
 		if (f.v[i].rank <= RANK_STALE)
 			status = EXIT_FAILED;

@@ -8,6 +8,9 @@
 #define NIXPULL_FLEET_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "err.h"
 #include "status.h"
@@ -28,5 +31,20 @@ struct fleet_source {
 int	fleet_each(const struct fleet_source *src,
 	    void (*fn)(void *, const struct status *), void *arg,
 	    struct err *e);
+
+/* s with anything but printable ASCII replaced by '?', at most max bytes. */
+char	*fleet_clean(const char *s, size_t max);
+
+/*
+ * The staged rollout of the newest release (fleet_rollout.c): the
+ * release named by the hosts' rollout objects with the latest release
+ * time, and for each of its waves (by due time) the hosts deployed,
+ * pending, failed or halted.  NULL when no host reports a rollout.
+ */
+struct fleet_waves;
+struct fleet_waves *fleet_waves_new(const struct status *const *v, size_t n);
+void	 fleet_waves_print(const struct fleet_waves *fw, FILE *fp);
+json_t	*fleet_waves_json(const struct fleet_waves *fw);
+void	 fleet_waves_free(struct fleet_waves *fw);
 
 #endif

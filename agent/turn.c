@@ -42,6 +42,7 @@ rollout_clear(struct status_rollout *r)
 	set(&r->wave, NULL);
 	set(&r->halted_by, NULL);
 	set(&r->fleet_error, NULL);
+	r->released_at = 0;
 	r->due_at = 0;
 }
 
@@ -177,6 +178,7 @@ turn_decide(const struct turn_input *c)
 	due = rollout_due(&p, w, (time_t)c->sel->release.time);
 	set(&sr->release, c->sel->rev);
 	set(&sr->wave, p.waves[w].name);
+	sr->released_at = (time_t)c->sel->release.time;
 	sr->due_at = due;
 	if (now < due) {
 		minute(due, when, sizeof(when));

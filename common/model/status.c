@@ -256,6 +256,7 @@ rollout_present(const struct status *st)
 
 static const struct field rollout_fields[] = {
 	PLAIN("release", F_STR, rollout.release),
+	PLAIN("released_at", F_TIME, rollout.released_at),
 	PLAIN("wave", F_STR, rollout.wave),
 	PLAIN("due_at", F_TIME, rollout.due_at),
 	PLAIN("halted_by", F_STR, rollout.halted_by),

@@ -111,6 +111,7 @@ struct status {
 	struct status_rollout {	/* null in JSON when release is NULL */
 		char	*release;	/* the release the plan is of */
 		char	*wave;		/* this host's wave */
+		time_t	 released_at;	/* the release time (signed) */
 		time_t	 due_at;	/* when the wave starts */
 		char	*halted_by;	/* "2 hosts failed on ... (a, b)" */
 		char	*fleet_error;	/* the fleet's status could not be

@@ -100,6 +100,33 @@ test_expect_success_here 'when the clock reaches a wave, its hosts deploy and th
 	test "$(hst srv-1 .state)" = deferred
 '
 
+# fleet_rollout: the rollout part of `nixpull fleet` over the reports
+fleet_rollout() {
+	"$NIXPULL" fleet "$WEBDAV_DIR" >"$TEST_DIR/fleet.out"
+	echo $? >"$TEST_DIR/fleet.rc"
+	sed -n "/^rollout of /,\$p" "$TEST_DIR/fleet.out"
+}
+rfc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+test_expect_success_here 'nixpull fleet shows each wave of the newest release: deployed, pending with the due time' '
+	fleet_rollout >actual &&
+	test "$(cat "$TEST_DIR/fleet.rc")" = 0 &&
+	cat >expect <<-EOF &&
+	rollout of ${rev1:0:12}, released $(minute $T0)
+	  canary    due $(minute $T0)  deployed: lab-1
+	  early     due $(minute $((T0 + 7200)))  deployed: desk-1; pending: desk-2
+	  everyone  due $(minute $((T0 + 86400)))  pending: srv-1, srv-2, srv-3
+	EOF
+	test_cmp expect actual &&
+	"$NIXPULL" fleet --json "$WEBDAV_DIR" >fleet.json &&
+	jq -c ".\"@rollout\"" fleet.json >actual &&
+	cat >expect <<-EOF &&
+	{"release":"$rev1","released_at":"$(rfc $T0)","halted_by":null,"waves":[{"name":"canary","due_at":"$(rfc $T0)","deployed":["lab-1"],"pending":[],"failed":[],"halted":[]},{"name":"early","due_at":"$(rfc $((T0 + 7200)))","deployed":["desk-1"],"pending":["desk-2"],"failed":[],"halted":[]},{"name":"everyone","due_at":"$(rfc $((T0 + 86400)))","deployed":[],"pending":["srv-1","srv-2","srv-3"],"failed":[],"halted":[]}],"other_hosts":0}
+	EOF
+	test_cmp expect actual &&
+	test "$(jq -r ".\"lab-1\".rollout.released_at" fleet.json)" = "$(rfc $T0)"
+'
+
 test_expect_success_here 'a canary that rolls back halts the later waves, naming it' '
 	CHECKS[lab-1]="  health_checks:
     - \"false\"" &&
@@ -118,6 +145,20 @@ test_expect_success_here 'a canary that rolls back halts the later waves, naming
 	test "$(hst desk-2 .deployed)" = null &&
 	test_expect_code 1 agent desk-1 &&
 	test "$(hst desk-1 .deployed.rev)" = "$rev1"
+'
+
+test_expect_success_here 'nixpull fleet shows the newest release halted, its failed canary and halted hosts' '
+	fleet_rollout >actual &&
+	test "$(cat "$TEST_DIR/fleet.rc")" = 1 &&
+	cat >expect <<-EOF &&
+	rollout of ${rev2:0:12}, released $(minute $T0): rollout halted: 1 host failed on $rev2 (lab-1)
+	  canary  due $(minute $T0)  failed: lab-1
+	  early   due $(minute $((T0 + 7200)))  halted: desk-1, desk-2
+	EOF
+	test_cmp expect actual &&
+	test_expect_code 1 "$NIXPULL" fleet --json "$WEBDAV_DIR" >fleet.json &&
+	test "$(jq -c ".\"@rollout\" | [.halted_by, (.waves[] | [.name, .failed, .halted])]" fleet.json)" = \
+	    "[\"rollout halted: 1 host failed on $rev2 (lab-1)\",[\"canary\",[\"lab-1\"],[]],[\"early\",[],[\"desk-1\",\"desk-2\"]]]"
 '
 
 test_expect_success_here 'an unsigned change to the plan on top of the release changes nothing' '
