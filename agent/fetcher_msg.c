@@ -21,7 +21,11 @@ enum tag {
 	T_FLOOR, T_FLOOR_REV, T_TOFU, T_ROLLBACK, T_DEP_UNKNOWN,
 	T_COMMIT_TIME, T_STALE, T_WHY,
 	T_RELEASE_TIME, T_RELEASE_BY_TAG, T_PLAN_STATE, T_PLAN_LEN, T_PLAN,
+	T_MANIFEST_STATE, T_MANIFEST_LEN, T_MANIFEST,
 };
+
+_Static_assert(MAX_ROLLOUT_SIZE + MAX_MANIFEST_SIZE + MAX_TRUST_CHAIN_TEXT +
+    16 * MAX_ERROR < MAX_MSG_SIZE, "FM_SELECTED fits in one message");
 
 /* trust.follow_repo's fields, numbered apart from the others. */
 enum trust_tag {
@@ -223,6 +227,10 @@ put_release(struct msg *m, const struct release_info *ri)
 	msg_put_u64(m, T_PLAN_LEN, ri->plan_len);
 	if (ri->plan == PLAN_PRESENT)
 		msg_put(m, T_PLAN, ri->plan_text, ri->plan_len);
+	msg_put_u64(m, T_MANIFEST_STATE, ri->manifest);
+	msg_put_u64(m, T_MANIFEST_LEN, ri->manifest_len);
+	if (ri->manifest == PLAN_PRESENT)
+		msg_put(m, T_MANIFEST, ri->manifest_text, ri->manifest_len);
 }
 
 /* trust.follow_repo: the trust in effect at the result. */
@@ -318,6 +326,34 @@ get_signer(const struct msg_view *v, struct sig_info *s, struct err *e)
 	return 0;
 }
 
+/* The manifest's bytes are not parsed here: the caller does
+ * (manifest.h). */
+static int
+get_manifest(const struct msg_view *v, struct release_info *ri,
+    struct err *e)
+{
+	const struct msg_field *f;
+	unsigned state = 0;
+	uint64_t len = 0;
+
+	if (get_enum(v, T_MANIFEST_STATE, PLAN_NOT_FILE, &state, e) == -1 ||
+	    msg_get_u64(v, T_MANIFEST_LEN, &len, true, e) == -1)
+		return -1;
+	ri->manifest = (enum release_plan)state;
+	f = msg_get(v, T_MANIFEST);
+	if ((f != NULL) != (ri->manifest == PLAN_PRESENT) ||
+	    (f != NULL && (f->len != len || len > MAX_MANIFEST_SIZE)))
+		return err_set(e, "message type %u: the system manifest "
+		    "contradicts its state or length", v->type);
+	ri->manifest_len = len > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)len;
+	ri->manifest_text[0] = '\0';
+	if (f != NULL) {
+		memcpy(ri->manifest_text, f->data, f->len);
+		ri->manifest_text[f->len] = '\0';
+	}
+	return 0;
+}
+
 /* The plan's bytes are not parsed here: the caller does (rollout.h). */
 static int
 get_release(const struct msg_view *v, struct release_info *ri, struct err *e)
@@ -344,7 +380,7 @@ get_release(const struct msg_view *v, struct release_info *ri, struct err *e)
 		memcpy(ri->plan_text, f->data, f->len);
 		ri->plan_text[f->len] = '\0';
 	}
-	return 0;
+	return get_manifest(v, ri, e);
 }
 
 /* Lines of printable ASCII. */

@@ -1,6 +1,6 @@
 /*
- * The fetcher's part of a rollout (release.h): the plan blob of the
- * verified commit and the time it was released.  Sizes are read from the
+ * The fetcher's part of a rollout (release.h): the plan and the system
+ * manifest blobs of the verified commit and the time it was released.  Sizes are read from the
  * object headers before any object is, so a hostile repository cannot
  * make the fetcher read more than the caps.
  */
@@ -18,10 +18,19 @@ gmsg(void)
 	return ge && ge->message ? ge->message : "unknown libgit2 error";
 }
 
-/* The plan file in commit oid's tree, or PLAN_NONE. */
+/* One file of the release's tree, at most max bytes. */
+struct tree_file {
+	const char	*path;
+	size_t		 max;
+	enum release_plan state;
+	size_t		 len;
+	char		*text;		/* max + 1 bytes, NUL-terminated */
+};
+
+/* f->path in commit oid's tree, or PLAN_NONE. */
 static int
-read_plan(git_repository *repo, const git_oid *oid, const char *path,
-    struct release_info *ri, struct err *e)
+read_tree_file(git_repository *repo, const git_oid *oid, struct tree_file *f,
+    struct err *e)
 {
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
@@ -38,40 +47,41 @@ read_plan(git_repository *repo, const git_oid *oid, const char *path,
 		err_set(e, "cannot read the release's tree: %s", gmsg());
 		goto out;
 	}
-	if ((gr = git_tree_entry_bypath(&ent, tree, path)) == GIT_ENOTFOUND) {
-		ri->plan = PLAN_NONE;
+	if ((gr = git_tree_entry_bypath(&ent, tree, f->path)) ==
+	    GIT_ENOTFOUND) {
+		f->state = PLAN_NONE;
 		r = 0;
 		goto out;
 	} else if (gr != 0) {
-		err_set(e, "'%s': %s", path, gmsg());
+		err_set(e, "'%s': %s", f->path, gmsg());
 		goto out;
 	}
 	if (git_tree_entry_type(ent) != GIT_OBJECT_BLOB ||
 	    git_tree_entry_filemode(ent) == GIT_FILEMODE_LINK) {
-		ri->plan = PLAN_NOT_FILE;
+		f->state = PLAN_NOT_FILE;
 		r = 0;
 		goto out;
 	}
 	if (git_odb_read_header(&size, &type, odb, git_tree_entry_id(ent)) !=
 	    0) {
-		err_set(e, "'%s': %s", path, gmsg());
+		err_set(e, "'%s': %s", f->path, gmsg());
 		goto out;
 	}
-	if (size > MAX_ROLLOUT_SIZE) {
-		ri->plan = PLAN_TOO_BIG;
-		ri->plan_len = size;
+	if (size > f->max) {
+		f->state = PLAN_TOO_BIG;
+		f->len = size;
 		r = 0;
 		goto out;
 	}
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(ent)) != 0 ||
 	    (size_t)git_blob_rawsize(blob) != size) {
-		err_set(e, "'%s': %s", path, gmsg());
+		err_set(e, "'%s': %s", f->path, gmsg());
 		goto out;
 	}
-	memcpy(ri->plan_text, git_blob_rawcontent(blob), size);
-	ri->plan_text[size] = '\0';
-	ri->plan_len = size;
-	ri->plan = PLAN_PRESENT;
+	memcpy(f->text, git_blob_rawcontent(blob), size);
+	f->text[size] = '\0';
+	f->len = size;
+	f->state = PLAN_PRESENT;
 	r = 0;
  out:
 	git_blob_free(blob);
@@ -80,6 +90,29 @@ read_plan(git_repository *repo, const git_oid *oid, const char *path,
 	git_tree_free(tree);
 	git_commit_free(c);
 	return r;
+}
+
+/* The rollout plan and the system manifest of commit oid. */
+static int
+read_files(git_repository *repo, const git_oid *oid, const char *plan_path,
+    const char *manifest_path, struct release_info *ri, struct err *e)
+{
+	struct tree_file plan = { plan_path, MAX_ROLLOUT_SIZE, PLAN_NONE, 0,
+		ri->plan_text };
+	struct tree_file mf = { manifest_path, MAX_MANIFEST_SIZE, PLAN_NONE,
+		0, ri->manifest_text };
+
+	if (read_tree_file(repo, oid, &plan, e) != 0)
+		return -1;
+	ri->plan = plan.state;
+	ri->plan_len = plan.len;
+	if (manifest_path == NULL)
+		return 0;
+	if (read_tree_file(repo, oid, &mf, e) != 0)
+		return -1;
+	ri->manifest = mf.state;
+	ri->manifest_len = mf.len;
+	return 0;
 }
 
 /* The tagger date of the tag ref at oid when it is a valid signed tag of
@@ -140,8 +173,9 @@ newest_tag(git_repository *repo, const git_oid *oid,
 
 int
 release_read(git_repository *repo, const git_oid *oid, int64_t commit_time,
-    const char *plan_path, const struct signers *s, unsigned threshold,
-    time_t now, struct release_info *ri, struct err *e)
+    const char *plan_path, const char *manifest_path,
+    const struct signers *s, unsigned threshold, time_t now,
+    struct release_info *ri, struct err *e)
 {
 	struct gitsig_result cr;
 	struct err ce;
@@ -156,5 +190,5 @@ release_read(git_repository *repo, const git_oid *oid, int64_t commit_time,
 		ri->time = t;
 		ri->by_tag = true;
 	}
-	return read_plan(repo, oid, plan_path, ri, e);
+	return read_files(repo, oid, plan_path, manifest_path, ri, e);
 }

@@ -1,8 +1,9 @@
 /*
  * What the fetcher reads of a selected release for its rollout (release.c,
- * in the fetcher): the plan file from the verified commit's tree, as raw
- * bytes (at most MAX_ROLLOUT_SIZE; the root parent parses them, see
- * rollout.h), and the release time, which the signatures cover: the
+ * in the fetcher): the plan file and the system manifest from the verified
+ * commit's tree, as raw bytes (at most MAX_ROLLOUT_SIZE and
+ * MAX_MANIFEST_SIZE; the root parent parses them, see rollout.h and
+ * manifest.h), and the release time, which the signatures cover: the
  * commit's committer date when its own signature releases it, else the
  * newest date of the valid signed tags at it.
  */
@@ -34,16 +35,22 @@ struct release_info {
 	enum release_plan plan;
 	size_t		 plan_len;
 	char		 plan_text[MAX_ROLLOUT_SIZE + 1];	/* NUL-terminated */
+	enum release_plan manifest;	/* the system manifest (manifest.h),
+					   in the same states as the plan */
+	size_t		 manifest_len;
+	char		 manifest_text[MAX_MANIFEST_SIZE + 1];	/* NUL-terminated */
 };
 
 /*
  * Fills ri for commit oid (committed at commit_time, trusted at
- * threshold keys) in repo: 0, or -1 with e when the repository cannot
+ * threshold keys) in repo, with the files at plan_path and manifest_path
+ * (NULL: none) of its tree: 0, or -1 with e when the repository cannot
  * be read.
  */
 int	release_read(git_repository *repo, const git_oid *oid,
 	    int64_t commit_time, const char *plan_path,
-	    const struct signers *s, unsigned threshold, time_t now,
-	    struct release_info *ri, struct err *e);
+	    const char *manifest_path, const struct signers *s,
+	    unsigned threshold, time_t now, struct release_info *ri,
+	    struct err *e);
 
 #endif

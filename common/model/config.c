@@ -283,6 +283,7 @@ config_defaults(struct config *cfg)
 	cfg->build.on_battery = ON_BATTERY_DEFER;
 	cfg->build.mem_per_job = 2ULL << 30;
 	cfg->build.min_free_disk = 5ULL << 30;
+	cfg->build.manifest = xstrdup(".nixpull/systems.json");
 	cfg->activate.mode = MODE_SWITCH;
 	cfg->activate.check_timeout_ms = 5 * MIN;
 	cfg->activate.rollback = true;

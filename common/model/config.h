@@ -20,6 +20,9 @@
 
 enum build_profile { PROFILE_WORKSTATION, PROFILE_SERVER };
 enum on_battery { ON_BATTERY_DEFER, ON_BATTERY_BUILD };
+/* Where the system comes from: the signed manifest (manifest.h) or a build. */
+enum build_source { SOURCE_AUTO, SOURCE_BUILD, SOURCE_SUBSTITUTE };
+enum build_fallback { FALLBACK_BUILD, FALLBACK_FAIL };
 enum activate_mode { MODE_SWITCH, MODE_BOOT, MODE_TEST, MODE_NONE };
 enum reboot_policy { REBOOT_NEVER, REBOOT_WHEN_NEEDED };
 enum reboot_users { USERS_WAIT, USERS_IGNORE };
@@ -74,6 +77,9 @@ struct config {
 		uint64_t	 mem_per_job;	/* default 2 GiB */
 		uint64_t	 min_free_disk;	/* default 5 GiB */
 		char		*attribute;	/* default: per OS, see DESIGN.md */
+		enum build_source source;	/* default auto */
+		enum build_fallback fallback;	/* default build (auto only) */
+		char		*manifest;	/* in the tree, default .nixpull/systems.json */
 	} build;
 
 	struct {

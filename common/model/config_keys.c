@@ -12,6 +12,9 @@
 
 static const char *const profile_names[] = { "workstation", "server", NULL };
 static const char *const battery_names[] = { "defer", "build", NULL };
+static const char *const source_names[] = { "auto", "build", "substitute",
+	NULL };
+static const char *const fallback_names[] = { "build", "fail", NULL };
 static const char *const mode_names[] = { "switch", "boot", "test", "none",
 	NULL };
 static const char *const policy_names[] = { "never", "when-needed", NULL };
@@ -21,6 +24,8 @@ static const char *const expired_names[] = { "refuse", "warn", NULL };
 
 _Static_assert(sizeof(enum build_profile) == sizeof(unsigned) &&
     sizeof(enum on_battery) == sizeof(unsigned) &&
+    sizeof(enum build_source) == sizeof(unsigned) &&
+    sizeof(enum build_fallback) == sizeof(unsigned) &&
     sizeof(enum activate_mode) == sizeof(unsigned) &&
     sizeof(enum reboot_policy) == sizeof(unsigned) &&
     sizeof(enum reboot_users) == sizeof(unsigned) &&
@@ -83,6 +88,10 @@ const struct key config_keys[] = {
 	  NULL },
 	{ "build", "attribute", K_STR, F(build.attribute), KF_NULLABLE, 0, 0,
 	  NULL },
+	{ "build", "source", K_ENUM, F(build.source), 0, 0, 0, source_names },
+	{ "build", "fallback", K_ENUM, F(build.fallback), 0, 0, 0,
+	  fallback_names },
+	{ "build", "manifest", K_TREE_PATH, F(build.manifest), 0, 0, 0, NULL },
 	SECTION("activate"),
 	{ "activate", "mode", K_ENUM, F(activate.mode), 0, 0, 0, mode_names },
 	{ "activate", "health_checks", K_CHECKS, 0, KF_NULLABLE, 0, 0, NULL },

@@ -104,6 +104,58 @@ test_selected(void)
 	msg_release(&m);
 }
 
+/* The largest plan, manifest and trust chain fit in one FM_SELECTED; a
+ * manifest whose bytes contradict its state is refused. */
+static void
+test_manifest(void)
+{
+	static struct select_result r, got;
+	struct msg_view v;
+	struct msg m;
+	struct err e, why = { "" }, got_why;
+
+	memset(&r, 0, sizeof(r));
+	r.outcome = SELECT_OK;
+	memset(r.rev, 'c', 40);
+	r.release.plan = PLAN_PRESENT;
+	r.release.plan_len = MAX_ROLLOUT_SIZE;
+	memset(r.release.plan_text, 'p', MAX_ROLLOUT_SIZE);
+	r.release.manifest = PLAN_PRESENT;
+	r.release.manifest_len = MAX_MANIFEST_SIZE;
+	memset(r.release.manifest_text, 'm', MAX_MANIFEST_SIZE);
+	memset(r.trust_chain, 'x', sizeof(r.trust_chain) - 1);
+	r.trust_repo = true;
+	fm_encode_selected(&m, 0, &r, &why);
+	T_EQ_INT(msg_parse((unsigned char *)m.b.data, m.b.len, &v, &e), 0);
+	T_EQ_INT(fm_decode_selected(&v, &got, &got_why, &e), 1);
+	T_EQ_INT(got.release.manifest, PLAN_PRESENT);
+	T_EQ_INT(got.release.manifest_len, MAX_MANIFEST_SIZE);
+	T_OK(memcmp(got.release.manifest_text, r.release.manifest_text,
+	    MAX_MANIFEST_SIZE) == 0);
+	T_EQ_INT(got.release.manifest_text[MAX_MANIFEST_SIZE], '\0');
+	msg_release(&m);
+
+	/* too big: only the length travels */
+	r.release.manifest = PLAN_TOO_BIG;
+	r.release.manifest_len = MAX_MANIFEST_SIZE + 1;
+	fm_encode_selected(&m, 0, &r, &why);
+	T_EQ_INT(msg_parse((unsigned char *)m.b.data, m.b.len, &v, &e), 0);
+	T_EQ_INT(fm_decode_selected(&v, &got, &got_why, &e), 1);
+	T_EQ_INT(got.release.manifest, PLAN_TOO_BIG);
+	T_EQ_INT(got.release.manifest_len, MAX_MANIFEST_SIZE + 1);
+	msg_release(&m);
+
+	/* bytes for a manifest said to be absent */
+	r.release.manifest = PLAN_NONE;
+	r.release.manifest_len = 3;
+	fm_encode_selected(&m, 0, &r, &why);
+	msg_put(&m, 42, "abc", 3);
+	T_EQ_INT(msg_parse((unsigned char *)m.b.data, m.b.len, &v, &e), 0);
+	T_EQ_INT(fm_decode_selected(&v, &got, &got_why, &e), -1);
+	T_CONTAINS(e.msg, "the system manifest contradicts");
+	msg_release(&m);
+}
+
 static void
 test_corpus(void)
 {
@@ -140,6 +192,7 @@ main(void)
 {
 	test_polled();
 	test_selected();
+	test_manifest();
 	test_corpus();
 	return T_DONE();
 }

@@ -17,6 +17,9 @@ def frame(typ, *fields):
 A = "a" * 40
 B = "b" * 40
 PLAN = "waves:\n  - {name: canary, hosts: [lab-*]}\n  - {after: 2h}\n"
+MANIFEST = ('{"version": 1, "systems": {"lab-1": {"path": '
+            '"/nix/store/00mg534cpayw9392pf6vxjkaj0lnxjaq-nixos-system-lab-1", '
+            '"narHash": "sha256-QCPhH9md9x1V2RM3CGluIx5gBYPoJcw/clspV2Zmsbg="}}}')
 TRUST_CHAIN = ("version 0: the pinned trust.allowed_signers, threshold 1\n"
                "version 2 at " + A + ": signed by alice@example.com, "
                "bob@example.com (previous signers 1 of 1, new signers 2 "
@@ -42,6 +45,8 @@ seeds = {
                          field(34, "selected " + B),
                          field(35, 1764900000), field(36, 0), field(37, 1),
                          field(38, len(PLAN)), field(39, PLAN),
+                         field(40, 1), field(41, len(MANIFEST)),
+                         field(42, MANIFEST),
                          field(203, 1), field(204, 2), field(205, A),
                          field(206, B), field(207, 0), field(208, 0),
                          field(209, 0), field(210, TRUST_CHAIN)),
@@ -54,6 +59,7 @@ seeds = {
                            field(30, 0), field(31, 0), field(32, 0), field(33, 0),
                            field(34, "no commit signed"), field(35, 0),
                            field(36, 0), field(37, 0), field(38, 0),
+                           field(40, 0), field(41, 0),
                            field(203, 0), field(204, 0), field(205, ""),
                            field(206, ""), field(207, 0), field(208, 0),
                            field(209, 0), field(210, "")),
