@@ -327,6 +327,7 @@ reboot_resume(struct agent *a)
 	struct fleetlock_answer ans;
 	struct rstate r;
 	struct err e;
+	bool in_flight;
 
 	if (!resumed) {
 		resumed = true;
@@ -341,6 +342,15 @@ reboot_resume(struct agent *a)
 	if (!healthy_after_boot(a) || steady ||
 	    a->cfg->reboot.fleet_lock.url == NULL)
 		return;
+	rstate_load(a->cfg->state_dir, &r);
+	in_flight = r.rebooting_at != 0;
+	rstate_release(&r);
+	if (in_flight) {
+		/* Our reboot was asked for in this boot (the agent was
+		 * killed, or restarted, before it happened): the slot stays
+		 * ours until the next boot; the step asks again. */
+		return;
+	}
 	if (lock_call(a->cfg, false, &ans, &e) == 0) {
 		steady = true;
 		log_info("fleet lock: steady-state");

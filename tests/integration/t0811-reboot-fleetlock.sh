@@ -4,7 +4,8 @@
 # steady-state at agent start before anything is deployed; a slot held by
 # another host: no reboot, the refusal's kind reported; the lock server
 # down: no reboot, reported; the slot free: pre-reboot, then systemctl
-# reboot; the next boot runs the health checks and gives the slot back
+# reboot; an agent restarted in the same boot keeps the slot and asks
+# again; the next boot runs the health checks and gives the slot back
 # (steady-state) only once they pass; a reboot that fails gives the slot
 # back at once.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
@@ -98,6 +99,22 @@ test_expect_success_here 'the slot free: pre-reboot, reboot.json, then systemctl
 	test "$(rj .boot_id)" = boot-1
 '
 
+test_expect_success 'restarted before the reboot happened (same boot): the slot kept, the reboot asked again' '
+	n=$(ncalls) &&
+	test_expect_code 0 once &&
+	calls_since "$n" >new &&
+	{
+		call_line busctl --json=short call org.freedesktop.login1 \
+		    /org/freedesktop/login1 org.freedesktop.login1.Manager \
+		    ListInhibitors &&
+		echo "fleetlock pre-reboot $ID web" &&
+		echo "systemctl reboot"
+	} >expect &&
+	test_cmp expect new &&
+	test "$(holders)" = "[\"$ID\"]" &&
+	test "$(rj .into)" = "$sys2"
+'
+
 test_expect_success 'the next boot, unhealthy: confirmed, the slot kept' '
 	ln -sfn "$sys2" "$R/run/booted-system" &&
 	echo degraded >"$R/system-state" &&
@@ -136,7 +153,7 @@ test_expect_success 'a reboot that fails: reported, the slot given back at once'
 	echo 1 >"$R/reboot-exit" &&
 	release "v3,kernel:3" &&
 	test_expect_code 0 once &&
-	test "$(nreboots)" = 2 &&
+	test "$(nreboots)" = 3 &&
 	test_grep "^reboot failed: " <(st .reboot.blocked_by) &&
 	test "$(tail -n 1 "$R/calls.log")" = "fleetlock steady-state $ID web" &&
 	test "$(holders)" = "[]" &&
@@ -144,7 +161,7 @@ test_expect_success 'a reboot that fails: reported, the slot given back at once'
 	rm "$R/reboot-exit" &&
 	test_expect_code 0 once &&
 	test "$(tail -n 1 "$R/calls.log")" = "systemctl reboot" &&
-	test "$(nreboots)" = 3 &&
+	test "$(nreboots)" = 4 &&
 	test "$(st .reboot.blocked_by)" = rebooting &&
 	test "$(holders)" = "[\"$ID\"]"
 '
