@@ -21,9 +21,11 @@ enum reboot_outcome {
 /*
  * At agent start, before anything is deployed: a reboot recorded before
  * is confirmed (the booted system is the one rebooted into) or reported
- * as a failure of that system, and the FleetLock slot is released
- * (steady-state).  Does its work once per process; a steady-state that
- * fails is tried again at the next call.
+ * as a failure of that system; after such a boot the health checks run,
+ * and only once they pass is the FleetLock slot released (steady-state).
+ * A reboot asked for in this very boot keeps the slot.  Confirms once per
+ * process; failing checks or a failing steady-state are tried again at
+ * the next call.
  */
 void	reboot_resume(struct agent *a);
 /* After a cycle: reboot now, or record why not in the status. */
