@@ -19,6 +19,7 @@
 #include "gitsig.h"
 #include "select.h"
 #include "state.h"
+#include "verify.h"
 
 struct verify_opts {
 	const char	*config;
@@ -228,6 +229,8 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 			print_chain_deploy(repo, oid, cfg, s);
 		else
 			print_deploy(repo, oid, s, threshold, now);
+		if (verify_print_rollout(repo, oid, s, threshold, cfg) != 0)
+			r = -1;
 		return r == 0 ? EXIT_OK : EXIT_FAILED;
 	case GIT_OBJECT_TAG:
 		if (ref != NULL &&
@@ -243,6 +246,10 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 		if (refname == NULL && r == 0)
 			printf("note: not named by a tag ref: its name was not "
 			    "checked\n");
+		if (git_tag_target_type((git_tag *)obj) == GIT_OBJECT_COMMIT &&
+		    verify_print_rollout(repo, git_tag_target_id((git_tag *)obj),
+		    s, threshold, cfg) != 0)
+			r = -1;
 		return r == 0 ? EXIT_OK : EXIT_FAILED;
 	default:
 		fprintf(stderr, "nixpull verify: '%s' is a %s, not a commit "

@@ -100,6 +100,29 @@ test_expect_success_here 'when the clock reaches a wave, its hosts deploy and th
 	test "$(hst srv-1 .state)" = deferred
 '
 
+# verify HOST REV: nixpull verify with HOST's config at the test clock $NOW
+verify() {
+	(cd "$TEST_DIR/h/$1" && NIXPULL_TEST_NOW=$NOW "$NIXPULL" verify \
+	    -c config.yaml --repo "$TEST_DIR/work" "$2")
+}
+
+test_expect_success_here 'nixpull verify REV prints the plan of the release and when this host is due' '
+	NOW=$((T0 + 60)) &&
+	verify desk-1 $rev1 >verify.out &&
+	sed -n "/^rollout:/,\$p" verify.out >actual &&
+	cat >expect <<-EOF &&
+	rollout: .nixpull/rollout.yaml, released $(minute $T0) (the committer date)
+	  wave canary: after 0s hosts lab-*
+	  wave early: after 2h groups desktops
+	  wave everyone: after 1d
+	  halt: after 1 failed host
+	turn: desk-1 (group desktops) is in wave early, due $(minute $((T0 + 7200))) (in 1h59m)
+	EOF
+	test_cmp expect actual &&
+	verify lab-1 $rev1 >verify.out &&
+	test "$(tail -n 1 verify.out)" = "turn: lab-1 is in wave canary, due $(minute $T0) (due now)"
+'
+
 # fleet_rollout: the rollout part of `nixpull fleet` over the reports
 fleet_rollout() {
 	"$NIXPULL" fleet "$WEBDAV_DIR" >"$TEST_DIR/fleet.out"
@@ -205,6 +228,12 @@ test_expect_success_here 'a malformed plan in a signed release is rejected with 
 	test "$(hst srv-1 .last_attempt.error)" = "rollout plan of $rev4: .nixpull/rollout.yaml:3:5: unknown key in a wave: '"'"'hostz'"'"'" &&
 	test "$(hst srv-1 .deployed.rev)" = "$rev3" &&
 	test ! -e "$TEST_DIR/h/srv-1/state/gcroots/$rev4"
+'
+
+test_expect_success_here 'nixpull verify names the malformed plan with its file:line:col and the revision' '
+	test_expect_code 1 verify srv-1 $rev4 >verify.out &&
+	test "$(tail -n 1 verify.out)" = "rollout: rejected: rollout plan of $rev4: .nixpull/rollout.yaml:3:5: unknown key in a wave: '"'"'hostz'"'"'" &&
+	test_grep "^commit $rev4: good signature" verify.out
 '
 
 test_done
