@@ -56,6 +56,7 @@ int	cmd_run(int argc, char **argv);
 int	cmd_once(int argc, char **argv);
 int	cmd_check_config(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
+int	cmd_trust(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
 int	cmd_fleet(int argc, char **argv);
 

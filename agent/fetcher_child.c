@@ -202,19 +202,11 @@ static int
 repo_trust_setup(const struct config *cfg, const struct fetcher_select_req *q,
     struct select_repo_trust *rt, struct buf *rv, struct err *e)
 {
-	memset(rt, 0, sizeof(*rt));
-	rt->allowed_path = cfg->trust.repo_allowed_signers;
-	rt->trust_path = cfg->trust.repo_trust_file;
-	rt->warn_expired = cfg->trust.on_expired == ON_EXPIRED_WARN;
+	if (trust_repo_init(rt, cfg, cfg->trust.revoked_keys, rv, e) != 0)
+		return -1;
 	rt->rec_version = q->rec_trust_version;
 	memcpy(rt->rec_allowed, q->rec_trust_allowed, sizeof(rt->rec_allowed));
 	memcpy(rt->rec_file, q->rec_trust_file, sizeof(rt->rec_file));
-	if (cfg->trust.revoked_keys == NULL)
-		return 0;
-	if (fs_read_file(cfg->trust.revoked_keys, MAX_SIGNERS_SIZE, rv, e) != 0)
-		return -1;
-	rt->host_revoked = buf_str(rv);
-	rt->host_revoked_len = rv->len;
 	return 0;
 }
 

@@ -40,6 +40,20 @@ static const struct cmd cmds[] = {
 	  "  with --repo and --allowed-signers no config file is read;\n"
 	  "  exit 0 when REV carries a valid trusted signature, 1 when not\n",
 	  cmd_verify },
+	{ "trust",
+	  "check [-c config] [--repo DIR] [--allowed-signers FILE] [REV]",
+	  "is a prepared trust rotation at REV signed well enough; who "
+	  "still signs",
+	  OPT_CONFIG
+	  "  --repo DIR              repository holding REV (default: the "
+	  "current directory)\n"
+	  "  --allowed-signers FILE  the pinned root instead of "
+	  "trust.allowed_signers;\n"
+	  "                          no config file is read\n"
+	  "  REV defaults to HEAD; exit 0 when REV would be accepted, 1 when "
+	  "not,\n"
+	  "  78 when a config or trust file is malformed\n",
+	  cmd_trust },
 	{ "status", "[-c config] [--json]",
 	  "this host's last status",
 	  OPT_CONFIG

@@ -201,6 +201,23 @@ void	 trust_chain_release(struct trust_chain *c);
 bool	 trust_new_key_unsigned(const struct signers *old,
 	    const struct signers *new, const struct select_trust *tn,
 	    char *out, size_t outsz);
+/*
+ * The level that the trust files of commit oid describe (not whether it
+ * may be in effect): 0, or -1 with e naming the revision and the file
+ * (file:line:col) when one is missing or malformed.
+ */
+int	 trust_level_at(git_repository *repo,
+	    const struct select_repo_trust *rt, const git_oid *oid,
+	    struct trust_level *l, struct err *e);
+void	 trust_level_release(struct trust_level *l);
+/*
+ * rt from cfg's trust.* settings, with the host's revoked keys read from
+ * the file revoked (NULL: none) into rv, which the caller releases after
+ * rt: 0, or -1 with e.
+ */
+struct config;
+int	 trust_repo_init(struct select_repo_trust *rt, const struct config *cfg,
+	    const char *revoked, struct buf *rv, struct err *e);
 /* The level in effect at commit oid of the chain, NULL if rejected or
  * not in it; *at is set to its index in c->c (c->n for the base). */
 const struct trust_level *trust_chain_at(const struct trust_chain *c,

@@ -9,6 +9,8 @@
 
 #include "buf.h"
 #include "caps.h"
+#include "config.h"
+#include "fsutil.h"
 #include "select.h"
 #include "select_int.h"
 
@@ -18,8 +20,8 @@ struct trust_blobs {
 	char	file[GIT_OID_HEXSZ + 1];
 };
 
-static void
-level_release(struct trust_level *l)
+void
+trust_level_release(struct trust_level *l)
 {
 	if (l->owned)
 		signers_free(l->signers);
@@ -33,7 +35,7 @@ trust_chain_release(struct trust_chain *c)
 	size_t i;
 
 	for (i = 0; i < c->nlevels; i++)
-		level_release(&c->levels[i]);
+		trust_level_release(&c->levels[i]);
 	free(c->levels);
 	free(c->c);
 	free(c->lv);
@@ -167,8 +169,39 @@ level_load(git_repository *repo, const struct select_repo_trust *rt,
 	buf_release(&a);
 	buf_release(&t);
 	if (r != 0)
-		level_release(l);
+		trust_level_release(l);
 	return r;
+}
+
+int
+trust_level_at(git_repository *repo, const struct select_repo_trust *rt,
+    const git_oid *oid, struct trust_level *l, struct err *e)
+{
+	struct trust_blobs b;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	memset(l, 0, sizeof(*l));
+	if (commit_blobs(repo, oid, rt, &b, e) != 0)
+		return -1;
+	git_oid_tostr(hex, sizeof(hex), oid);
+	return level_load(repo, rt, &b, hex, l, e);
+}
+
+int
+trust_repo_init(struct select_repo_trust *rt, const struct config *cfg,
+    const char *revoked, struct buf *rv, struct err *e)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->allowed_path = cfg->trust.repo_allowed_signers;
+	rt->trust_path = cfg->trust.repo_trust_file;
+	rt->warn_expired = cfg->trust.on_expired == ON_EXPIRED_WARN;
+	if (revoked == NULL)
+		return 0;
+	if (fs_read_file(revoked, MAX_SIGNERS_SIZE, rv, e) != 0)
+		return -1;
+	rt->host_revoked = buf_str(rv);
+	rt->host_revoked_len = rv->len;
+	return 0;
 }
 
 static struct trust_level *
@@ -202,7 +235,7 @@ base_level(git_repository *repo, const git_oid *base,
 			    (unsigned long long)l->version, hex);
 			return;
 		}
-		level_release(l);
+		trust_level_release(l);
 	}
 	l->signers = (struct signers *)o->signers;
 	l->owned = false;
@@ -339,7 +372,7 @@ rotation(git_repository *repo, const struct tagindex *ti,
 		memset(&nl, 0, sizeof(nl));
 	}
  out:
-	level_release(&nl);
+	trust_level_release(&nl);
 	free(to);
 	return r;
 }

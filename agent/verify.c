@@ -14,6 +14,7 @@
 
 #include "allowed_signers.h"
 #include "buf.h"
+#include "caps.h"
 #include "cmd.h"
 #include "config.h"
 #include "gitsig.h"
@@ -150,9 +151,10 @@ print_deploy(git_repository *repo, const git_oid *oid,
  */
 static void
 print_chain_deploy(git_repository *repo, const git_oid *oid,
-    const struct config *cfg, const struct signers *s)
+    const struct config *cfg, const struct signers *s, const char *revoked)
 {
 	struct select_repo_trust rt;
+	struct buf rv = BUF_INIT(MAX_SIGNERS_SIZE);
 	struct select_result *res = xcalloc(1, sizeof(*res));
 	struct select_opts so;
 	struct deployed d;
@@ -162,12 +164,13 @@ print_chain_deploy(git_repository *repo, const git_oid *oid,
 	char hex[GIT_OID_HEXSZ + 1];
 	const char *p, *nl;
 
-	memset(&rt, 0, sizeof(rt));
 	memset(&so, 0, sizeof(so));
 	memset(&d, 0, sizeof(d));
-	rt.allowed_path = cfg->trust.repo_allowed_signers;
-	rt.trust_path = cfg->trust.repo_trust_file;
-	rt.warn_expired = cfg->trust.on_expired == ON_EXPIRED_WARN;
+	/* The host's revoked keys apply to the repository's signers too. */
+	if (trust_repo_init(&rt, cfg, revoked, &rv, &e) != 0) {
+		printf("deploy: unknown: %s\n", e.msg);
+		goto out;
+	}
 	if (state_load_deployed(cfg->state_dir, &d, &e) == 0 && d.rev[0] &&
 	    git_oid_fromstr(&floor, d.rev) == 0)
 		so.deployed = &floor;
@@ -202,13 +205,16 @@ print_chain_deploy(git_repository *repo, const git_oid *oid,
 		    res->tip_why, res->rev);
 	else
 		printf("deploy: no (%s)\n", e.msg);
+ out:
 	deployed_release(&d);
+	buf_release(&rv);
 	free(res);
 }
 
 static int
 verify_object(git_repository *repo, git_object *obj, git_reference *ref,
-    const struct signers *s, unsigned threshold, const struct config *cfg)
+    const struct signers *s, unsigned threshold, const struct config *cfg,
+    const char *revoked)
 {
 	struct gitsig_result res;
 	struct err e;
@@ -226,7 +232,7 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 		snprintf(what, sizeof(what), "commit %s", hex);
 		print_signature(what, &res, &e);
 		if (cfg != NULL && cfg->trust.follow_repo)
-			print_chain_deploy(repo, oid, cfg, s);
+			print_chain_deploy(repo, oid, cfg, s, revoked);
 		else
 			print_deploy(repo, oid, s, threshold, now);
 		if (verify_print_rollout(repo, oid, s, threshold, cfg) != 0)
@@ -261,7 +267,7 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 
 static int
 verify_rev(const char *repo_path, const char *rev, const struct signers *s,
-    unsigned threshold, const struct config *cfg)
+    unsigned threshold, const struct config *cfg, const char *revoked)
 {
 	git_repository *repo = NULL;
 	git_object *obj = NULL;
@@ -283,7 +289,7 @@ verify_rev(const char *repo_path, const char *rev, const struct signers *s,
 		    ge ? ge->message : "unknown error");
 		goto out;
 	}
-	r = verify_object(repo, obj, ref, s, threshold, cfg);
+	r = verify_object(repo, obj, ref, s, threshold, cfg, revoked);
  out:
 	git_reference_free(ref);
 	git_object_free(obj);
@@ -332,7 +338,8 @@ cmd_verify(int argc, char **argv)
 		r = EXIT_CONFIG;
 		goto out;
 	}
-	r = verify_rev(repo_path, vo.rev, s, threshold, have_cfg ? &cfg : NULL);
+	r = verify_rev(repo_path, vo.rev, s, threshold, have_cfg ? &cfg : NULL,
+	    revoked);
  out:
 	signers_free(s);
 	free(repo_path);
