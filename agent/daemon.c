@@ -13,9 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +23,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "cycle.h"
+#include "evloop.h"
 #include "fsutil.h"
 #include "log.h"
 #include "notify.h"
@@ -39,18 +38,18 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t poll_requested;
 static volatile sig_atomic_t reload_requested;
-/* The handler writes a byte here: the sleep wakes whichever thread took
- * the signal, and a signal between the flag checks and the poll is not
- * lost (the byte waits in the pipe). */
+/* The handler writes a byte here, which ends the wait of the event loop
+ * (evloop.h): a signal between the flag checks and the poll is not lost
+ * (the byte waits in the pipe). */
 static int wake_fds[2] = { -1, -1 };
 
-/* The watchdog thread pings systemd as long as the main loop is within the
- * time it promised for its current step: a hung step stops the pings. */
-static _Atomic uint64_t wd_deadline_ms;
-static uint64_t wd_interval_ms;
-/* Held around the deadline check and the ping, so that after
- * watchdog_stop() no ping follows STOPPING=1. */
-static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The watchdog: a timer of the event loop pings systemd as long as the
+ * agent is within the time it promised for its current step; a hung step
+ * stops the pings (and a step that blocks outside the loop, such as a
+ * report's HTTP request, is bounded by its own time-out, far below
+ * WatchdogSec). */
+static uint64_t wd_deadline_ms;
+static struct evloop_timer wd_timer;
 
 static void
 on_signal(int sig)
@@ -92,6 +91,7 @@ signals_setup(void)
 			log_warn("fcntl");
 			return -1;
 		}
+	evloop_set_signal_fd(wake_fds[0]);
 	/* SA_RESTART: a poll request must not fail a read in libgit2 or
 	 * libcurl with EINTR.  poll(2), where spawn_run waits, and our sleep
 	 * are interrupted all the same. */
@@ -110,57 +110,40 @@ signals_setup(void)
 	return 0;
 }
 
-static void *
-watchdog_main(void *arg)
+static void
+watchdog_tick(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	ts.tv_sec = (time_t)(wd_interval_ms / 2 / 1000);
-	ts.tv_nsec = (long)((wd_interval_ms / 2) % 1000) * 1000000L;
-	for (;;) {
-		nanosleep(&ts, NULL);
-		pthread_mutex_lock(&wd_lock);
-		if (time_monotonic_ms() < atomic_load(&wd_deadline_ms))
-			notify_send("WATCHDOG=1");
-		pthread_mutex_unlock(&wd_lock);
-	}
-	return NULL;
+	if (time_monotonic_ms() < wd_deadline_ms)
+		notify_send("WATCHDOG=1");
 }
 
 static void
 watchdog_start(void)
 {
-	pthread_t t;
-	sigset_t all, old;
+	uint64_t interval = notify_watchdog_ms();
 
-	if ((wd_interval_ms = notify_watchdog_ms()) == 0)
+	if (interval == 0)
 		return;
-	/* The thread takes no signals: they are for the main loop. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&t, NULL, watchdog_main, NULL) == 0)
-		pthread_detach(t);
-	else
-		log_warnx("cannot start the watchdog thread");
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	wd_timer.period_ms = interval / 2 ? interval / 2 : 1;
+	wd_timer.fn = watchdog_tick;
+	evloop_add_timer(&wd_timer);
 }
 
 static void
 watchdog_promise(uint64_t ms)
 {
-	atomic_store(&wd_deadline_ms, time_monotonic_ms() + ms +
-	    WATCHDOG_SLACK_MS);
-	if (wd_interval_ms)
+	wd_deadline_ms = time_monotonic_ms() + ms + WATCHDOG_SLACK_MS;
+	if (wd_timer.fn != NULL)
 		notify_send("WATCHDOG=1");
 }
 
 static void
 watchdog_stop(void)
 {
-	pthread_mutex_lock(&wd_lock);
-	atomic_store(&wd_deadline_ms, 0);
-	pthread_mutex_unlock(&wd_lock);
+	wd_deadline_ms = 0;
+	if (wd_timer.fn != NULL)
+		evloop_remove_timer(&wd_timer);
 }
 
 /* The longest a cycle may take if every step uses its whole time-out. */
@@ -345,19 +328,13 @@ static void
 sleep_ms(uint64_t ms)
 {
 	uint64_t end = time_monotonic_ms() + ms, now, left;
-	struct pollfd pfd;
-	char drain[64];
 
-	pfd.fd = wake_fds[0];
-	pfd.events = POLLIN;
 	while (!stop_requested && !poll_requested && !reload_requested &&
 	    (now = time_monotonic_ms()) < end) {
 		left = end - now;
-		if (poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left) ==
-		    -1 && errno != EINTR)
+		if (evloop_poll(NULL, 0, left > INT32_MAX ? INT32_MAX :
+		    (int)left) == -1)
 			break;
-		while (read(wake_fds[0], drain, sizeof(drain)) > 0)
-			;
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evloop.h"
 #include "msg.h"
 #include "timeutil.h"
 
@@ -251,11 +252,8 @@ read_upto(int fd, struct msg_reader *r, size_t want, uint64_t deadline,
 			ms = deadline - now > 60000 ? 60000 :
 			    (int)(deadline - now);
 		}
-		if (poll(&pfd, 1, ms) == -1) {
-			if (errno == EINTR)
-				continue;
+		if (evloop_poll(&pfd, 1, ms) == -1)
 			return err_errno(e, "poll");
-		}
 		if (pfd.revents == 0)
 			continue;
 		n = read(fd, r->buf + r->len, want - r->len);

@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "evloop.h"
 #include "log.h"
 #include "spawn.h"
 #include "timeutil.h"
@@ -598,8 +599,8 @@ run_poll_timeout(const struct run *r, uint64_t now)
 		wait = min_wait(wait, r->kill_at, now);
 	if (r->phase == PH_KILL)
 		wait = min_wait(wait, r->give_up_at, now);
-	if ((r->phase == PH_RUN && r->o->cancel != NULL) ||
-	    (!r->exited && r->pidfd < 0))
+	if ((r->phase == PH_RUN && r->o->cancel != NULL &&
+	    !evloop_has_signals()) || (!r->exited && r->pidfd < 0))
 		wait = min_wait(wait, now + SPAWN_TICK_MS, now);
 	return wait;
 }
@@ -624,8 +625,8 @@ run_poll(struct run *r, uint64_t now)
 		pfd[n].events = POLLIN;
 		which[n++] = -1;
 	}
-	if (poll(pfd, n, run_poll_timeout(r, now)) <= 0)
-		return;		/* time-out, or EINTR: the loop re-checks */
+	if (evloop_poll(pfd, n, run_poll_timeout(r, now)) <= 0)
+		return;		/* time-out, or a signal: the loop re-checks */
 	for (i = 0; i < (int)n; i++)
 		if (which[i] >= 0 && (pfd[i].revents & (POLLIN | POLLHUP |
 		    POLLERR | POLLNVAL)))
