@@ -15,6 +15,7 @@
 #include "fetch.h"
 #include "fsutil.h"
 #include "log.h"
+#include "source.h"
 #include "timeutil.h"
 #include "tune.h"
 
@@ -479,7 +480,7 @@ deploy_selected(struct cycle *c)
 	rq.cancel = a->cancel;
 	attempt_phase(a, PHASE_BUILD, STATE_BUILDING);
 	t0 = time_monotonic_ms();
-	r = build_run(&rq, &br, &c->err);
+	r = source_obtain(c, &rq, &br);
 	attempt_duration(a, PHASE_BUILD, time_monotonic_ms() - t0);
 	if (r == -1 && br.run.cancelled) {
 		/* Stopped: the daemon publishes the state from before. */

@@ -80,6 +80,8 @@ struct config {
 		enum build_source source;	/* default auto */
 		enum build_fallback fallback;	/* default build (auto only) */
 		char		*manifest;	/* in the tree, default .nixpull/systems.json */
+		char		*substituters;	/* NULL: Nix's own */
+		char		*trusted_public_keys;	/* NULL: Nix's own */
 	} build;
 
 	struct {

@@ -1,0 +1,96 @@
+/* The system of the selected revision: substituted or built (source.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "cycle_int.h"
+#include "log.h"
+#include "manifest.h"
+#include "source.h"
+#include "substitute.h"
+
+/* The manifest of the release, parsed into m: 0, or -1 with e. */
+static int
+manifest_load(const struct cycle *c, struct manifest *m, struct err *e)
+{
+	const struct release_info *ri = &c->sel.release;
+	const char *name = c->cfg->build.manifest;
+
+	memset(m, 0, sizeof(*m));
+	switch (ri->manifest) {
+	case PLAN_NONE:
+		return 0;
+	case PLAN_TOO_BIG:
+		return err_set(e, "%s: larger than %d bytes in %.12s", name,
+		    MAX_MANIFEST_SIZE, c->sel.rev);
+	case PLAN_NOT_FILE:
+		return err_set(e, "%s: not a file in %.12s", name, c->sel.rev);
+	case PLAN_PRESENT:
+		break;
+	}
+	return manifest_parse(m, name, ri->manifest_text, ri->manifest_len,
+	    e);
+}
+
+static int
+substitute(struct cycle *c, const struct manifest_system *sys,
+    struct build_result *br)
+{
+	struct substitute_request sq;
+
+	memset(&sq, 0, sizeof(sq));
+	sq.sys = sys;
+	sq.substituters = c->cfg->build.substituters;
+	sq.trusted_keys = c->cfg->build.trusted_public_keys;
+	sq.rev = c->sel.rev;
+	sq.state_dir = c->cfg->state_dir;
+	sq.timeout_ms = c->cfg->build.timeout_ms;
+	sq.cancel = c->a->cancel;
+	return substitute_run(&sq, br, &c->err);
+}
+
+/* A substitution that failed: build instead, or not. */
+static int
+fall_back(struct cycle *c, const struct build_request *rq,
+    struct build_result *br, int r)
+{
+	if (r == SUBSTITUTE_MISMATCH || br->run.cancelled ||
+	    c->cfg->build.source != SOURCE_AUTO ||
+	    c->cfg->build.fallback != FALLBACK_BUILD)
+		return -1;
+	log_warnx("%s; building %.12s instead (build.fallback: build)",
+	    c->err.msg, c->sel.rev);
+	build_result_release(br);
+	return build_run(rq, br, &c->err);
+}
+
+int
+source_obtain(struct cycle *c, const struct build_request *rq,
+    struct build_result *br)
+{
+	const struct manifest_system *sys = NULL;
+	struct manifest m;
+	int r;
+
+	memset(br, 0, sizeof(*br));
+	if (c->cfg->build.source == SOURCE_BUILD)
+		return build_run(rq, br, &c->err);
+	if (manifest_load(c, &m, &c->err) == -1)
+		return -1;
+	if ((sys = manifest_find(&m, c->cfg->host)) == NULL) {
+		manifest_release(&m);
+		if (c->cfg->build.source == SOURCE_SUBSTITUTE)
+			return err_set(&c->err, "build.source is substitute, "
+			    "but %.12s's %s names no system for '%s'",
+			    c->sel.rev, c->cfg->build.manifest, c->cfg->host);
+		return build_run(rq, br, &c->err);
+	}
+	r = substitute(c, sys, br);
+	if (r == 0)
+		log_info("substituted %s for %.12s (no evaluation)", sys->path,
+		    c->sel.rev);
+	else
+		r = fall_back(c, rq, br, r);
+	manifest_release(&m);
+	return r;
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# End to end with `nixpull once` (issue 13): the signed system manifest.
+# A "CI" builds a system, copies it with `nix copy --to file://` into a
+# binary cache signed with a key of nix-store --generate-binary-cache-key,
+# served by nginx, and forgets it locally; the release's
+# .nixpull/systems.json names its store path and NAR hash.  The agent
+# realises that path from the cache (Nix checks the narinfo signature
+# against build.trusted_public_keys), checks the NAR hash, activates the
+# path: no evaluation (no `nix build`, recorded by a shim in front of nix).
+# A key the agent does not trust: Nix refuses, failed, nothing activated
+# (auto with fallback build: built instead).  A NAR hash that differs:
+# failed naming the path and both hashes, nothing activated.  No entry for
+# this host: evaluated and built as before.
+. "$NIXPULL_SRCDIR/tests/lib/lib.sh"
+. "$TESTLIB_DIR/e2e.sh"
+. "$TESTLIB_DIR/bincache.sh"
+e2e_init web-1
+e2e_machine 2 64GiB
+E2E_SALT_VARIANT=1
+E2E_REF=main
+ATTR='nixosConfigurations."web-1".config.system.build.toplevel'
+
+# Every nix and nix-store the agent runs, recorded, then the real one.
+mkdir -p shim || bail "cannot make the shim directory"
+for prog in nix nix-store; do
+	real=$(command -v $prog) || bail "no $prog"
+	printf '#!/bin/sh\nprintf "%%s\\n" "%s $*" >>"%s"\nexec %s "$@"\n' \
+	    "$prog" "$TEST_DIR/agent-nix.log" "$real" >"shim/$prog"
+	chmod +x "shim/$prog"
+done
+
+bincache_start
+KEY=$(bincache_key test-cache-1) || bail "cannot make a cache key"
+OTHER=$(bincache_key test-cache-2) || bail "cannot make a second key"
+
+# config SOURCE TRUSTED [FALLBACK]
+config() {
+	e2e_config "  profile: server
+  source: $1
+  fallback: ${3:-build}
+  substituters: $BINCACHE_URL
+  trusted_public_keys: $2" "  health_checks:
+    - systemctl is-system-running"
+}
+
+# ci VARIANT: the system of VARIANT built at the work tree's HEAD, copied
+# to the cache signed with test-cache-1 and forgotten here; sets ci_path.
+ci() {
+	NIXFLAKE_SALT="${TEST_DIR##*/}-$1" \
+	    nixflake_write "$TEST_DIR/work" "$HOST" "$1" &&
+	ci_path=$(nixflake_build "path:$TEST_DIR/work" "$ATTR") &&
+	bincache_copy "$ci_path" "$TEST_DIR/test-cache-1.sec" &&
+	bincache_forget "$ci_path"
+}
+
+# manifest HOST PATH HASH: the signed release commit with the flake and
+# .nixpull/systems.json, pushed; sets rev.
+manifest() {
+	mkdir -p "$TEST_DIR/work/.nixpull" &&
+	printf '{"version": 1, "systems": {"%s": {"path": "%s", "narHash": "%s"}}}\n' \
+	    "$1" "$2" "$3" >"$TEST_DIR/work/.nixpull/systems.json" &&
+	git -C "$TEST_DIR/work" add flake.nix .nixpull/systems.json &&
+	git -C "$TEST_DIR/work" commit -q -S -m "release $2" &&
+	push
+}
+
+# nar_hash PATH: its NAR hash as nix path-info --json prints it, read from
+# the cache's narinfo (the path is not in the local store).
+nar_hash() {
+	sed -n 's/^NarHash: //p' "$BINCACHE_DIR/$(basename "$1" | cut -c1-32).narinfo"
+}
+
+evaluated() { grep -q "^nix .* build .*#$ATTR" "$TEST_DIR/agent-nix.log"; }
+agent_once() { : >"$TEST_DIR/agent-nix.log"; PATH=$TEST_DIR/shim:$PATH once; }
+
+test_expect_success_here 'no entry for this host (auto): evaluated and built as before' '
+	config auto "$KEY" &&
+	NIXFLAKE_SALT="${TEST_DIR##*/}-v1" nixflake_write "$TEST_DIR/work" "$HOST" v1 &&
+	manifest other-host /nix/store/00mg534cpayw9392pf6vxjkaj0lnxjaq-x \
+	    sha256-QCPhH9md9x1V2RM3CGluIx5gBYPoJcw/clspV2Zmsbg= &&
+	rev1=$rev &&
+	test_expect_code 0 agent_once &&
+	evaluated &&
+	sys1=$(built "$rev1") &&
+	test "$(current)" = "$sys1" &&
+	test "$(st .deployed.rev)" = "$rev1"
+'
+
+test_expect_success_here 'the CI side: a system in the signed cache, not in the local store' '
+	ci v2 &&
+	sys2=$ci_path &&
+	test ! -e "$sys2" &&
+	test -s "$BINCACHE_DIR/nix-cache-info" &&
+	hash2=$(nar_hash "$sys2") &&
+	test -n "$hash2" &&
+	manifest "$HOST" "$sys2" "$hash2" &&
+	rev2=$rev
+'
+
+test_expect_success 'substitute, a key the agent does not trust: Nix refuses, failed, nothing activated' '
+	config substitute "$OTHER" &&
+	n=$(ncalls) &&
+	test_expect_code 1 agent_once &&
+	! evaluated &&
+	test ! -e "$sys2" &&
+	test "$(ncalls)" = "$n" &&
+	test "$(current)" = "$sys1" &&
+	test "$(st .state)" = failed &&
+	test "$(st .deployed.rev)" = "$rev1" &&
+	st .last_attempt.error >err &&
+	test_grep "cannot realise $sys2 from the binary caches" err
+'
+
+test_expect_success 'substitute, the trusted key: realised from the cache, no evaluation, that path activated' '
+	config substitute "$KEY" &&
+	n=$(ncalls) &&
+	test_expect_code 0 agent_once &&
+	! evaluated &&
+	grep -q "^nix-store --realise $sys2 " "$TEST_DIR/agent-nix.log" &&
+	grep -q "^nix-store --query --hash $sys2\$" "$TEST_DIR/agent-nix.log" &&
+	log_wait "GET /[a-z0-9]*\\.narinfo .* 200 " "$BINCACHE_ACCESS_LOG" &&
+	log_wait "GET /nar/.* 200 " "$BINCACHE_ACCESS_LOG" &&
+	calls_since "$n" >got &&
+	sp_calls switch "$sys2" >expect &&
+	call_line systemctl is-system-running >>expect &&
+	test_cmp expect got &&
+	test "$(current)" = "$sys2" &&
+	test "$(st .state)" = ok &&
+	test "$(st .deployed.rev)" = "$rev2" &&
+	test "$(st .deployed.store_path)" = "$sys2" &&
+	test "$(readlink "$S/gcroots/$rev2")" = "$sys2"
+'
+
+test_expect_success_here 'a NAR hash that differs from the signed one: failed naming both, nothing activated' '
+	ci v3 &&
+	sys3=$ci_path &&
+	manifest "$HOST" "$sys3" "$hash2" &&
+	rev3=$rev &&
+	n=$(ncalls) &&
+	test_expect_code 1 agent_once &&
+	! evaluated &&
+	test "$(ncalls)" = "$n" &&
+	test "$(current)" = "$sys2" &&
+	test "$(st .state)" = failed &&
+	test "$(st .deployed.rev)" = "$rev2" &&
+	st .last_attempt.error >err &&
+	test_grep "NAR hash mismatch for $sys3" err &&
+	want=$(nix --extra-experimental-features nix-command hash to-base32 "$hash2") &&
+	got=$(nix-store --query --hash "$sys3") &&
+	test_grep "says sha256:$want, the store has $got" err
+'
+
+test_expect_success_here 'auto with fallback build, an untrusted key: built locally instead' '
+	ci v4 &&
+	sys4=$ci_path &&
+	manifest "$HOST" "$sys4" "$(nar_hash "$sys4")" &&
+	rev4=$rev &&
+	config auto "$OTHER" build &&
+	test_expect_code 0 agent_once &&
+	evaluated &&
+	test "$(current)" = "$sys4" &&
+	test "$(st .deployed.rev)" = "$rev4" &&
+	test_grep "building ${rev4:0:12} instead" "$TEST_DIR/once.log"
+'
+
+test_done
