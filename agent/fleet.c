@@ -704,13 +704,9 @@ cmp_hostp(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-/*
- * {"host": <document as read>, "bad": {"error": "..."}}, sorted by host,
- * then "@rollout" (no host name has an '@') when there is one.
- */
+/* {"host": <document as read>, "bad": {"error": "..."}}, sorted by host. */
 static void
-fleet_print_json(const struct fleet *f, const struct fleet_waves *fw,
-    FILE *fp)
+fleet_print_json(const struct fleet *f, FILE *fp)
 {
 	struct fleet_host **v = xcalloc(f->n, sizeof(*v));
 	size_t len;
@@ -739,16 +735,7 @@ fleet_print_json(const struct fleet *f, const struct fleet_waves *fw,
 		free(ks);
 		json_decref(k);
 	}
-	if (fw != NULL) {
-		json_t *o = fleet_waves_json(fw);
-		char *os = json_dumps(o, JSON_COMPACT);
-
-		fprintf(fp, "%s\n\"@rollout\": %s", f->n ? "," : "",
-		    os ? os : "null");
-		free(os);
-		json_decref(o);
-	}
-	fputs(f->n || fw ? "\n}\n" : "}\n", fp);
+	fputs(f->n ? "\n}\n" : "}\n", fp);
 	free(v);
 }
 
@@ -766,6 +753,26 @@ fleet_waves(const struct fleet *f)
 	fw = fleet_waves_new(v, n);
 	free(v);
 	return fw;
+}
+
+/* --rollout: the waves alone; null (JSON) or a line when there are none. */
+static void
+fleet_print_rollout(const struct fleet_waves *fw, bool json, FILE *fp)
+{
+	json_t *o;
+	char *s;
+
+	if (!json && fw == NULL)
+		fprintf(fp, "no host reports a rollout\n");
+	else if (!json)
+		fleet_waves_print(fw, fp);
+	else {
+		o = fw ? fleet_waves_json(fw) : json_null();
+		s = json_dumps(o, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		fprintf(fp, "%s\n", s ? s : "null");
+		free(s);
+		json_decref(o);
+	}
 }
 
 static void
@@ -818,6 +825,7 @@ cmd_fleet(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "rollout", no_argument, NULL, 'R' },
 		{ "stale", required_argument, NULL, 's' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "ca-file", required_argument, NULL, 'C' },
@@ -829,7 +837,7 @@ cmd_fleet(int argc, char **argv)
 		0 };
 	struct fleet_waves *fw;
 	const char *why, *src;
-	bool json = false;
+	bool json = false, rollout = false;
 	struct err e;
 	int ch, r, status = EXIT_OK;
 
@@ -838,6 +846,9 @@ cmd_fleet(int argc, char **argv)
 		switch (ch) {
 		case 'j':
 			json = true;
+			break;
+		case 'R':
+			rollout = true;
 			break;
 		case 's':
 			if (duration_parse(optarg, &f.stale_ms, &why) == -1 ||
@@ -877,8 +888,10 @@ cmd_fleet(int argc, char **argv)
 	fleet_classify(&f);
 	qsort(f.v, f.n, sizeof(*f.v), cmp_host);
 	fw = fleet_waves(&f);
-	if (json)
-		fleet_print_json(&f, fw, stdout);
+	if (rollout)
+		fleet_print_rollout(fw, json, stdout);
+	else if (json)
+		fleet_print_json(&f, stdout);
 	else {
 		fleet_print_table(&f, stdout);
 		if (fw != NULL)

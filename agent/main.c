@@ -59,10 +59,12 @@ static const struct cmd cmds[] = {
 	  OPT_CONFIG
 	  "  --json             the raw status document\n",
 	  cmd_status },
-	{ "fleet", "DIR|URL [--json] [--stale DURATION] [--token-file FILE] "
-	  "[--ca-file FILE]",
+	{ "fleet", "DIR|URL [--json] [--rollout] [--stale DURATION] "
+	  "[--token-file FILE] [--ca-file FILE]",
 	  "a table of every host's status file",
 	  "  --json             the merged documents, keyed by host\n"
+	  "  --rollout          only the newest release's rollout, wave by "
+	  "wave\n"
 	  "  --stale DURATION   a host not heard from for this long is stale "
 	  "(1h)\n"
 	  "  --token-file FILE  credentials for an http(s) URL\n"

@@ -147,7 +147,7 @@ const struct key config_keys[] = {
 	{ "reboot.fleet_lock", "timeout", K_DURATION,
 	  F(reboot.fleet_lock.timeout_ms), KF_NONZERO, 0, 0, NULL },
 	SECTION("rollout"),
-	{ "rollout", "plan", K_STR, F(rollout.plan), 0, 0, 0, NULL },
+	{ "rollout", "plan", K_TREE_PATH, F(rollout.plan), 0, 0, 0, NULL },
 	{ "rollout", "group", K_LOCK_GROUP, F(rollout.group), KF_NULLABLE, 0,
 	  0, NULL },
 };

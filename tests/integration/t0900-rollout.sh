@@ -141,13 +141,18 @@ test_expect_success_here 'nixpull fleet shows each wave of the newest release: d
 	  everyone  due $(minute $((T0 + 86400)))  pending: srv-1, srv-2, srv-3
 	EOF
 	test_cmp expect actual &&
-	"$NIXPULL" fleet --json "$WEBDAV_DIR" >fleet.json &&
-	jq -c ".\"@rollout\"" fleet.json >actual &&
+	"$NIXPULL" fleet --rollout --json "$WEBDAV_DIR" >fleet.json &&
+	jq -c . fleet.json >actual &&
 	cat >expect <<-EOF &&
 	{"release":"$rev1","released_at":"$(rfc $T0)","halted_by":null,"waves":[{"name":"canary","due_at":"$(rfc $T0)","deployed":["lab-1"],"pending":[],"failed":[],"halted":[]},{"name":"early","due_at":"$(rfc $((T0 + 7200)))","deployed":["desk-1"],"pending":["desk-2"],"failed":[],"halted":[]},{"name":"everyone","due_at":"$(rfc $((T0 + 86400)))","deployed":[],"pending":["srv-1","srv-2","srv-3"],"failed":[],"halted":[]}],"other_hosts":0}
 	EOF
 	test_cmp expect actual &&
-	test "$(jq -r ".\"lab-1\".rollout.released_at" fleet.json)" = "$(rfc $T0)"
+	"$NIXPULL" fleet --json "$WEBDAV_DIR" >hosts.json &&
+	test "$(jq -r "keys | join(\" \")" hosts.json)" = "desk-1 desk-2 lab-1 srv-1 srv-2 srv-3" &&
+	test "$(jq -r ".\"lab-1\".rollout.released_at" hosts.json)" = "$(rfc $T0)" &&
+	"$NIXPULL" fleet --rollout "$WEBDAV_DIR" >rollout.out &&
+	sed -n "/^rollout of /,\$p" "$TEST_DIR/fleet.out" >expect &&
+	test_cmp expect rollout.out
 '
 
 test_expect_success_here 'a canary that rolls back halts the later waves, naming it' '
@@ -179,8 +184,8 @@ test_expect_success_here 'nixpull fleet shows the newest release halted, its fai
 	  early   due $(minute $((T0 + 7200)))  halted: desk-1, desk-2
 	EOF
 	test_cmp expect actual &&
-	test_expect_code 1 "$NIXPULL" fleet --json "$WEBDAV_DIR" >fleet.json &&
-	test "$(jq -c ".\"@rollout\" | [.halted_by, (.waves[] | [.name, .failed, .halted])]" fleet.json)" = \
+	test_expect_code 1 "$NIXPULL" fleet --rollout --json "$WEBDAV_DIR" >fleet.json &&
+	test "$(jq -c "[.halted_by, (.waves[] | [.name, .failed, .halted])]" fleet.json)" = \
 	    "[\"rollout halted: 1 host failed on $rev2 (lab-1)\",[\"canary\",[\"lab-1\"],[]],[\"early\",[],[\"desk-1\",\"desk-2\"]]]"
 '
 
