@@ -308,6 +308,7 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	f.started_at = time_now();
 	f.committed_at = (time_t)c->sel.commit_time;
 	f.tries = inflight_tries(cfg->state_dir, f.rev);
+	trust_inflight(&f, &c->sel);
 	if (state_save_inflight(cfg->state_dir, &f, &c->err) == -1) {
 		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
 		o = CYCLE_FAILED;
@@ -533,6 +534,7 @@ resume_switched(struct agent *a, struct inflight *f,
 	}
 	record_deployed(a, f->rev, f->store_path, f->signer,
 	    f->key_fingerprint, f->committed_at, false);
+	trust_record_inflight(a->cfg->state_dir, f);
 	if (state_clear_inflight(a->cfg->state_dir, &e) == -1)
 		log_warnx("%s", e.msg);
 	/* Not an error, but what happened: the status says so. */

@@ -502,9 +502,11 @@ walk(git_repository *repo, const struct tagindex *ti, const git_oid *tip,
 		if (n == 0) {
 			untrusted_why(&t, threshold, res->tip_why,
 			    sizeof(res->tip_why));
+			/* a refused rotation below it refuses it too */
 			res->tip_bad_signature =
 			    t.commit.outcome == GITSIG_BAD ||
-			    t.commit.outcome == GITSIG_MALFORMED_OBJECT;
+			    t.commit.outcome == GITSIG_MALFORMED_OBJECT ||
+			    (tc != NULL && n < tc->nbroken);
 		}
 		res->skipped++;
 		if ((pr = first_parent(repo, &oid, e)) != 0)

@@ -132,7 +132,8 @@ struct select_result {
 						   "" when it is */
 	bool			tip_bad_signature; /* the tip carries a signature
 						   that was refused (tampered,
-						   unknown key, ...) */
+						   unknown key, ...), or is
+						   above a refused rotation */
 	bool			at_floor;	/* the walk reached the floor */
 	enum select_floor	floor;
 	char			floor_rev[GIT_OID_HEXSZ + 1];

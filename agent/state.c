@@ -119,6 +119,10 @@ static const struct sfield inflight_fields[] = {
 	IF("started_at", SF_TIME, started_at),
 	IF("committed_at", SF_TIME, committed_at),
 	IF("tries", SF_UINT, tries),
+	IF("trust_repo", SF_BOOL, trust_repo),
+	IF("trust_version", SF_U64, trust_version),
+	IF("trust_allowed_signers", SF_REV, trust_allowed),
+	IF("trust_file", SF_REV, trust_file),
 };
 
 static const struct sfield trust_fields[] = {
@@ -318,6 +322,25 @@ trust_record(const char *dir, const struct select_result *sel)
 	if (sel->trust_repo)
 		state_record_trust(dir, sel->rev, sel->trust_version,
 		    sel->trust_allowed_hash, sel->trust_file_hash);
+}
+
+void
+trust_inflight(struct inflight *f, const struct select_result *sel)
+{
+	f->trust_repo = sel->trust_repo;
+	f->trust_version = sel->trust_version;
+	snprintf(f->trust_allowed, sizeof(f->trust_allowed), "%s",
+	    sel->trust_allowed_hash);
+	snprintf(f->trust_file, sizeof(f->trust_file), "%s",
+	    sel->trust_file_hash);
+}
+
+void
+trust_record_inflight(const char *dir, const struct inflight *f)
+{
+	if (f->trust_repo)
+		state_record_trust(dir, f->rev, f->trust_version,
+		    f->trust_allowed, f->trust_file);
 }
 
 void

@@ -40,6 +40,12 @@ struct inflight {
 	time_t	 started_at;
 	time_t	 committed_at;
 	unsigned tries;			/* interrupted activations so far */
+	/* trust.follow_repo: the trust rev is under, recorded in trust.json
+	 * by a deploy resumed from here (trust_repo false: none) */
+	bool	 trust_repo;
+	uint64_t trust_version;
+	char	 trust_allowed[STATE_REV_HEX];
+	char	 trust_file[STATE_REV_HEX];
 };
 
 void	deployed_release(struct deployed *d);
@@ -77,6 +83,10 @@ struct select_result;
 void	trust_request(const char *dir, const char *deployed,
 	    struct fetcher_select_req *q);
 void	trust_record(const char *dir, const struct select_result *sel);
+/* The same through inflight.json: into f before the activation, and from
+ * it into the record when a resumed activation passes its checks. */
+void	trust_inflight(struct inflight *f, const struct select_result *sel);
+void	trust_record_inflight(const char *dir, const struct inflight *f);
 
 void	inflight_release(struct inflight *f);
 /* 1 when there is one, 0 when not, -1 on error. */

@@ -138,6 +138,44 @@ test_inflight(void)
 	T_EQ_INT(state_clear_inflight(tmpdir, &e), 0);
 	T_EQ_INT(state_load_inflight(tmpdir, &got, &e), 0);
 
+	/* trust.follow_repo: the trust goes through inflight.json into
+	 * trust.json when a resumed activation is recorded. */
+	f.trust_repo = true;
+	f.trust_version = 7;
+	memcpy(f.trust_allowed, REV_A, sizeof(f.trust_allowed));
+	memcpy(f.trust_file, REV_C, sizeof(f.trust_file));
+	T_EQ_INT(state_save_inflight(tmpdir, &f, &e), 0);
+	T_EQ_INT(state_load_inflight(tmpdir, &got, &e), 1);
+	T_OK(got.trust_repo);
+	trust_record_inflight(tmpdir, &got);
+	inflight_release(&got);
+	{
+		struct trust_record t;
+
+		T_EQ_INT(state_load_trust(tmpdir, &t, &e), 0);
+		T_EQ_STR(t.rev, REV_B);
+		T_EQ_INT(t.version, 7);
+		T_EQ_STR(t.allowed, REV_A);
+		T_EQ_STR(t.file, REV_C);
+	}
+	/* without it, trust.json is left alone */
+	f.trust_repo = false;
+	f.trust_version = 9;
+	memcpy(f.rev, REV_C, sizeof(f.rev));
+	T_EQ_INT(state_save_inflight(tmpdir, &f, &e), 0);
+	T_EQ_INT(state_load_inflight(tmpdir, &got, &e), 1);
+	trust_record_inflight(tmpdir, &got);
+	inflight_release(&got);
+	{
+		struct trust_record t;
+
+		T_EQ_INT(state_load_trust(tmpdir, &t, &e), 0);
+		T_EQ_STR(t.rev, REV_B);
+		T_EQ_INT(t.version, 7);
+	}
+	T_EQ_INT(state_clear_inflight(tmpdir, &e), 0);
+	rm("trust.json");
+
 	/* Without a revision or a store path it is useless: an error. */
 	put("inflight.json", "{\"rev\": \"" REV_B "\"}");
 	T_EQ_INT(state_load_inflight(tmpdir, &got, &e), -1);
