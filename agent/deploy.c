@@ -63,6 +63,8 @@ choose(struct agent *a, struct activate_request *rq, const char *store_path,
 	free(a->st.last_attempt.activation);
 	a->st.last_attempt.activation = r != 0 ? NULL :
 	    xstrdup(activate_method_name(rq->method, rq->os));
+	if (r == 0 && rq->method == ACTIVATE_FLAKE)
+		attempt_evaluated(a);	/* nixos-rebuild --flake evaluates */
 	return r == 0 ? 0 : -1;
 }
 
@@ -139,6 +141,7 @@ record_deployed(struct agent *a, const char *rev, const char *store_path,
 	if (state_save_deployed(a->cfg->state_dir, &d, &e) == -1)
 		log_warnx("%s", e.msg);
 	status_set_deployed(a, &d);
+	status_deployed_from_attempt(a);
 	a->st.reboot_required = reboot_required(a->cfg, store_path);
 }
 

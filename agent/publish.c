@@ -82,6 +82,26 @@ attempt_begin(struct agent *a, const char *rev)
 	la->fetch_bytes = -1;
 	la->max_jobs = la->cores = -1;
 	set(&la->activation, NULL);
+	set(&la->source, NULL);
+	la->evaluations = -1;
+}
+
+void
+attempt_source(struct agent *a, const char *source)
+{
+	struct status_attempt *la = &a->st.last_attempt;
+
+	set(&la->source, source);
+	if (la->evaluations < 0)
+		la->evaluations = 0;
+}
+
+void
+attempt_evaluated(struct agent *a)
+{
+	struct status_attempt *la = &a->st.last_attempt;
+
+	la->evaluations = la->evaluations < 0 ? 1 : la->evaluations + 1;
 }
 
 void
@@ -131,6 +151,8 @@ status_set_deployed(struct agent *a, const struct deployed *d)
 {
 	struct status_deployed *sd = &a->st.deployed;
 
+	if (sd->rev == NULL || strcmp(sd->rev, d->rev) != 0)
+		set(&sd->source, NULL);
 	set(&sd->rev, d->rev[0] ? d->rev : NULL);
 	set(&sd->signer, d->signer);
 	set(&sd->key_fingerprint, d->key_fingerprint);
@@ -138,4 +160,12 @@ status_set_deployed(struct agent *a, const struct deployed *d)
 	sd->activated_at = d->activated_at;
 	sd->committed_at = d->committed_at;
 	a->st.tofu = d->tofu;
+}
+
+/* Just deployed by this attempt: it was obtained the attempt's way. */
+void
+status_deployed_from_attempt(struct agent *a)
+{
+	if (a->st.last_attempt.source != NULL)
+		set(&a->st.deployed.source, a->st.last_attempt.source);
 }

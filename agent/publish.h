@@ -23,6 +23,15 @@ void	attempt_record(struct agent *a, enum status_result res,
 /* Ends the attempt: result, final state, error (NULL), tail (NULL). */
 void	attempt_end(struct agent *a, enum status_result res,
 	    enum status_state state, const char *error, const char *tail);
+/* How the attempt obtains its system (last_attempt.source: "built",
+ * "substituted"); evaluations are counted from 0 on. */
+void	attempt_source(struct agent *a, const char *source);
+/* One more evaluation of the configuration in this attempt. */
+void	attempt_evaluated(struct agent *a);
+/* The deployed record; deployed.source is kept for the same revision,
+ * else it is the attempt's when deployed says it deployed the attempt's
+ * system (from_attempt), else unknown. */
 void	status_set_deployed(struct agent *a, const struct deployed *d);
+void	status_deployed_from_attempt(struct agent *a);
 
 #endif

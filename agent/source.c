@@ -6,6 +6,7 @@
 #include "cycle_int.h"
 #include "log.h"
 #include "manifest.h"
+#include "publish.h"
 #include "source.h"
 #include "substitute.h"
 
@@ -32,11 +33,23 @@ manifest_load(const struct cycle *c, struct manifest *m, struct err *e)
 	    e);
 }
 
+/* An evaluation and a build of the flake, noted in the status. */
+static int
+build(struct cycle *c, const struct build_request *rq,
+    struct build_result *br)
+{
+	attempt_source(c->a, "built");
+	attempt_evaluated(c->a);
+	return build_run(rq, br, &c->err);
+}
+
 static int
 substitute(struct cycle *c, const struct manifest_system *sys,
     struct build_result *br)
 {
 	struct substitute_request sq;
+
+	attempt_source(c->a, "substituted");
 
 	memset(&sq, 0, sizeof(sq));
 	sq.sys = sys;
@@ -61,7 +74,7 @@ fall_back(struct cycle *c, const struct build_request *rq,
 	log_warnx("%s; building %.12s instead (build.fallback: build)",
 	    c->err.msg, c->sel.rev);
 	build_result_release(br);
-	return build_run(rq, br, &c->err);
+	return build(c, rq, br);
 }
 
 int
@@ -74,7 +87,7 @@ source_obtain(struct cycle *c, const struct build_request *rq,
 
 	memset(br, 0, sizeof(*br));
 	if (c->cfg->build.source == SOURCE_BUILD)
-		return build_run(rq, br, &c->err);
+		return build(c, rq, br);
 	if (manifest_load(c, &m, &c->err) == -1)
 		return -1;
 	if ((sys = manifest_find(&m, c->cfg->host)) == NULL) {
@@ -83,7 +96,7 @@ source_obtain(struct cycle *c, const struct build_request *rq,
 			return err_set(&c->err, "build.source is substitute, "
 			    "but %.12s's %s names no system for '%s'",
 			    c->sel.rev, c->cfg->build.manifest, c->cfg->host);
-		return build_run(rq, br, &c->err);
+		return build(c, rq, br);
 	}
 	r = substitute(c, sys, br);
 	if (r == 0)

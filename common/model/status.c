@@ -35,6 +35,7 @@ status_init(struct status *st)
 	st->last_attempt.fetch_bytes = -1;
 	st->last_attempt.max_jobs = -1;
 	st->last_attempt.cores = -1;
+	st->last_attempt.evaluations = -1;
 	st->reboot_required = -1;
 	st->reboot.last_took_ms = -1;
 	st->system.cpus = -1;
@@ -53,7 +54,8 @@ status_init(struct status *st)
 	&(st)->last_attempt.log_tail, &(st)->last_attempt.activation,	\
 	&(st)->system.os, &(st)->system.arch, &(st)->system.nix_version, \
 	&(st)->rollout.release, &(st)->rollout.wave,			\
-	&(st)->rollout.halted_by, &(st)->rollout.fleet_error }
+	&(st)->rollout.halted_by, &(st)->rollout.fleet_error,		\
+	&(st)->deployed.source, &(st)->last_attempt.source }
 
 void
 status_release(struct status *st)
@@ -186,6 +188,7 @@ static const struct field deployed_fields[] = {
 	PLAIN("store_path", F_STR, deployed.store_path),
 	PLAIN("activated_at", F_TIME, deployed.activated_at),
 	PLAIN("committed_at", F_TIME, deployed.committed_at),
+	PLAIN("source", F_STR, deployed.source),
 };
 static const struct object deployed_obj = { deployed_fields,
 	NFIELDS(deployed_fields), deployed_present };
@@ -211,6 +214,8 @@ static const struct field attempt_fields[] = {
 	PLAIN("max_jobs", F_SMALL, last_attempt.max_jobs),
 	PLAIN("cores", F_SMALL, last_attempt.cores),
 	PLAIN("activation", F_STR, last_attempt.activation),
+	PLAIN("source", F_STR, last_attempt.source),
+	PLAIN("evaluations", F_SMALL, last_attempt.evaluations),
 };
 static const struct object attempt_obj = { attempt_fields,
 	NFIELDS(attempt_fields), attempt_present };

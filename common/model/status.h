@@ -68,6 +68,10 @@ struct status {
 		char	*store_path;
 		time_t	 activated_at;
 		time_t	 committed_at;	/* committer time: release age */
+		/* how it was obtained: "built", "substituted"; NULL when
+		 * not known (the running system taken as the record, a
+		 * resumed activation) */
+		char	*source;
 	} deployed;
 
 	struct status_tip {		/* null in JSON when rev is NULL */
@@ -90,6 +94,10 @@ struct status {
 		 * "profile+switch-to-configuration", "profile+activate",
 		 * "flake"; NULL (null) when no activation was tried */
 		char	*activation;
+		/* how the system was obtained (or was being): "built",
+		 * "substituted"; NULL when it did not get that far */
+		char	*source;
+		int	 evaluations;	/* of the configuration; -1: unknown */
 	} last_attempt;
 
 	int		 reboot_required;	/* -1 unknown (null), 0, 1 */

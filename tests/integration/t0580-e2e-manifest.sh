@@ -83,7 +83,10 @@ test_expect_success_here 'no entry for this host (auto): evaluated and built as 
 	evaluated &&
 	sys1=$(built "$rev1") &&
 	test "$(current)" = "$sys1" &&
-	test "$(st .deployed.rev)" = "$rev1"
+	test "$(st .deployed.rev)" = "$rev1" &&
+	test "$(st .deployed.source)" = built &&
+	test "$(st .last_attempt.source)" = built &&
+	test "$(st .last_attempt.evaluations)" = 1
 '
 
 test_expect_success_here 'the CI side: a system in the signed cache, not in the local store' '
@@ -107,6 +110,9 @@ test_expect_success 'substitute, a key the agent does not trust: Nix refuses, fa
 	test "$(current)" = "$sys1" &&
 	test "$(st .state)" = failed &&
 	test "$(st .deployed.rev)" = "$rev1" &&
+	test "$(st .deployed.source)" = built &&
+	test "$(st .last_attempt.source)" = substituted &&
+	test "$(st .last_attempt.evaluations)" = 0 &&
 	st .last_attempt.error >err &&
 	test_grep "cannot realise $sys2 from the binary caches" err
 '
@@ -128,6 +134,10 @@ test_expect_success 'substitute, the trusted key: realised from the cache, no ev
 	test "$(st .state)" = ok &&
 	test "$(st .deployed.rev)" = "$rev2" &&
 	test "$(st .deployed.store_path)" = "$sys2" &&
+	test "$(st .deployed.source)" = substituted &&
+	test "$(st .last_attempt.source)" = substituted &&
+	test "$(st .last_attempt.evaluations)" = 0 &&
+	test "$(jq -r .deployed.source "$(ls "$S"/history/*.json | tail -n 1)")" = substituted &&
 	test "$(readlink "$S/gcroots/$rev2")" = "$sys2"
 '
 
@@ -143,6 +153,8 @@ test_expect_success_here 'a NAR hash that differs from the signed one: failed na
 	test "$(current)" = "$sys2" &&
 	test "$(st .state)" = failed &&
 	test "$(st .deployed.rev)" = "$rev2" &&
+	test "$(st .deployed.source)" = substituted &&
+	test "$(st .last_attempt.source)" = substituted &&
 	st .last_attempt.error >err &&
 	test_grep "NAR hash mismatch for $sys3" err &&
 	want=$(nix --extra-experimental-features nix-command hash to-base32 "$hash2") &&
@@ -160,6 +172,9 @@ test_expect_success_here 'auto with fallback build, an untrusted key: built loca
 	evaluated &&
 	test "$(current)" = "$sys4" &&
 	test "$(st .deployed.rev)" = "$rev4" &&
+	test "$(st .deployed.source)" = built &&
+	test "$(st .last_attempt.source)" = built &&
+	test "$(st .last_attempt.evaluations)" = 1 &&
 	test_grep "building ${rev4:0:12} instead" "$TEST_DIR/once.log"
 '
 

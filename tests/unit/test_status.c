@@ -25,6 +25,7 @@ fill(struct status *st)
 	st->deployed.store_path = xstrdup("/nix/store/x-nixos-system");
 	st->deployed.activated_at = 1795570000;
 	st->deployed.committed_at = 1795560000;
+	st->deployed.source = xstrdup("substituted");
 	st->tip.rev = xstrdup("fedcba9876543210fedcba9876543210fedcba98");
 	st->tip.seen_at = 1795575000;
 	st->last_attempt.rev = xstrdup(st->tip.rev);
@@ -38,6 +39,8 @@ fill(struct status *st)
 	st->last_attempt.fetch_bytes = 4096;
 	st->last_attempt.max_jobs = 3;
 	st->last_attempt.cores = 2;
+	st->last_attempt.source = xstrdup("built");
+	st->last_attempt.evaluations = 1;
 	st->reboot_required = 1;
 	st->stale_release = true;
 	st->system.os = xstrdup("linux");
@@ -74,6 +77,10 @@ test_roundtrip(void)
 	T_EQ_INT(b.last_attempt.phase, PHASE_BUILD);
 	T_EQ_INT(b.last_attempt.durations_ms[PHASE_BUILD], 61234);
 	T_EQ_INT(b.last_attempt.durations_ms[PHASE_FETCH], -1);
+	T_EQ_STR(b.deployed.source, "substituted");
+	T_EQ_STR(b.last_attempt.source, "built");
+	T_EQ_INT(b.last_attempt.evaluations, 1);
+	T_CONTAINS(buf_str(&j1), "\"evaluations\": 1");
 	T_EQ_INT(b.system.mem_bytes, 17179869184LL);
 	T_EQ_INT(b.reboot_required, 1);
 	T_EQ_INT(b.system.on_battery, 0);
