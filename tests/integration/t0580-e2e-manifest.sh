@@ -10,7 +10,9 @@
 # A key the agent does not trust: Nix refuses, failed, nothing activated
 # (auto with fallback build: built instead).  A NAR hash that differs:
 # failed naming the path and both hashes, nothing activated.  No entry for
-# this host: evaluated and built as before.
+# this host: evaluated and built as before.  A manifest in an unsigned
+# commit above the signed release is never read: the release's own entry
+# is deployed, or (no entry) substitute refuses and auto builds.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/e2e.sh"
 . "$TESTLIB_DIR/bincache.sh"
@@ -53,14 +55,20 @@ ci() {
 	bincache_forget "$ci_path"
 }
 
-# manifest HOST PATH HASH: the signed release commit with the flake and
-# .nixpull/systems.json, pushed; sets rev.
+# manifest HOST PATH HASH [unsigned]: the signed release commit (or an
+# unsigned commit) with the flake and .nixpull/systems.json, pushed; sets
+# rev.
 manifest() {
 	mkdir -p "$TEST_DIR/work/.nixpull" &&
 	printf '{"version": 1, "systems": {"%s": {"path": "%s", "narHash": "%s"}}}\n' \
 	    "$1" "$2" "$3" >"$TEST_DIR/work/.nixpull/systems.json" &&
 	git -C "$TEST_DIR/work" add flake.nix .nixpull/systems.json &&
-	git -C "$TEST_DIR/work" commit -q -S -m "release $2" &&
+	if [ "${4:-}" = unsigned ]; then
+		git -C "$TEST_DIR/work" -c commit.gpgsign=false \
+		    commit -q -m "not released: $2"
+	else
+		git -C "$TEST_DIR/work" commit -q -S -m "release $2"
+	fi &&
 	push
 }
 
@@ -176,6 +184,65 @@ test_expect_success_here 'auto with fallback build, an untrusted key: built loca
 	test "$(st .last_attempt.source)" = built &&
 	test "$(st .last_attempt.evaluations)" = 1 &&
 	test_grep "building ${rev4:0:12} instead" "$TEST_DIR/once.log"
+'
+
+# A manifest is read from the selected signed release only: an unsigned
+# commit above it changes nothing about where the system comes from.
+test_expect_success_here 'a manifest in an unsigned commit above the signed release: never used, the release'"'"'s own entry deployed' '
+	ci v5 &&
+	sys5=$ci_path &&
+	manifest "$HOST" "$sys5" "$(nar_hash "$sys5")" &&
+	rev5=$rev &&
+	ci v6 &&
+	sys6=$ci_path &&
+	manifest "$HOST" "$sys6" "$(nar_hash "$sys6")" unsigned &&
+	rev6=$rev &&
+	test "$(git -C "$TEST_DIR/work" rev-parse HEAD^)" = "$rev5" &&
+	config substitute "$KEY" &&
+	test_expect_code 0 agent_once &&
+	! evaluated &&
+	grep -q "^nix-store --realise $sys5 " "$TEST_DIR/agent-nix.log" &&
+	! grep -q "$sys6" "$TEST_DIR/agent-nix.log" &&
+	test ! -e "$sys6" &&
+	test "$(current)" = "$sys5" &&
+	test "$(st .state)" = ok &&
+	test "$(st .tip.rev)" = "$rev6" &&
+	test "$(st .deployed.rev)" = "$rev5" &&
+	test "$(st .deployed.store_path)" = "$sys5" &&
+	test "$(st .deployed.source)" = substituted
+'
+
+test_expect_success_here 'only the unsigned commit names this host: substitute refuses, auto builds the signed release' '
+	ci v7 &&
+	manifest other-host /nix/store/00mg534cpayw9392pf6vxjkaj0lnxjaq-x \
+	    sha256-QCPhH9md9x1V2RM3CGluIx5gBYPoJcw/clspV2Zmsbg= &&
+	rev7=$rev &&
+	ci v8 &&
+	sys8=$ci_path &&
+	manifest "$HOST" "$sys8" "$(nar_hash "$sys8")" unsigned &&
+	rev8=$rev &&
+	config substitute "$KEY" &&
+	n=$(ncalls) &&
+	test_expect_code 1 agent_once &&
+	! evaluated &&
+	! grep -q "^nix-store --realise" "$TEST_DIR/agent-nix.log" &&
+	test "$(ncalls)" = "$n" &&
+	test "$(current)" = "$sys5" &&
+	test "$(st .state)" = failed &&
+	test "$(st .deployed.rev)" = "$rev5" &&
+	st .last_attempt.error >err &&
+	test_grep "${rev7:0:12}'"'"'s .nixpull/systems.json names no system for '"'"'$HOST'"'"'" err &&
+	config auto "$KEY" &&
+	test_expect_code 0 agent_once &&
+	evaluated &&
+	! grep -q "^nix-store --realise" "$TEST_DIR/agent-nix.log" &&
+	test ! -e "$sys8" &&
+	test "$(st .tip.rev)" = "$rev8" &&
+	test "$(st .deployed.rev)" = "$rev7" &&
+	test "$(current)" = "$(built "$rev7")" &&
+	test "$(current)" != "$sys8" &&
+	test "$(st .deployed.source)" = built &&
+	test "$(st .last_attempt.evaluations)" = 1
 '
 
 test_done
