@@ -207,6 +207,69 @@ build_run(const struct build_request *rq, struct build_result *res,
 	return r;
 }
 
+static void
+eval_argv(const struct build_request *rq, struct strvec *argv)
+{
+	struct buf ref = BUF_INIT(16384);
+
+	build_flake_url(rq->mirror, rq->ref, rq->rev, &ref);
+	buf_addf(&ref, "#%s.outPath", rq->attr);
+	strvec_push(argv, rq->nix ? rq->nix : "nix");
+	strvec_push(argv, "--extra-experimental-features");
+	strvec_push(argv, NIX_FEATURES);
+	strvec_push(argv, "eval");
+	strvec_push(argv, "--raw");
+	strvec_push(argv, buf_str(&ref));
+	buf_release(&ref);
+}
+
+int
+build_eval(const struct build_request *rq, char **path, struct err *e)
+{
+	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
+	struct buf out = BUF_INIT(4096);
+	struct spawn_result run;
+	struct spawn_opts o;
+	int r = -1;
+
+	*path = NULL;
+	eval_argv(rq, &argv);
+	childenv_init(&env);
+	if (git_config_env(rq, &env, e) == -1)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.argv = (const char *const *)strvec_argv(&argv);
+	o.envp = (const char *const *)strvec_argv(&env);
+	o.cwd = "/";
+	o.timeout_ms = rq->timeout_ms;
+	o.nice = rq->nice;
+	o.idle_io = rq->idle_io;
+	o.cancel = rq->cancel;
+	o.capture = &out;
+	log_info("evaluating %s of %.12s (build.verify_manifest: eval)",
+	    rq->attr, rq->rev);
+	if (spawn_run(&o, &run, e) == -1)
+		goto out;
+	if (run.timed_out || run.cancelled)
+		err_set(e, "evaluation of %.12s %s", rq->rev, run.timed_out ?
+		    "timed out" : "interrupted");
+	else if (spawn_check(&run, "nix eval", e) == -1)
+		err_prefix(e, "evaluation of %.12s failed", rq->rev);
+	else if (strncmp(buf_str(&out), "/nix/store/", 11) != 0 ||
+	    strchr(buf_str(&out), '\n') != NULL)
+		err_set(e, "evaluation of %.12s: unexpected output '%.80s'",
+		    rq->rev, buf_str(&out));
+	else {
+		*path = xstrdup(buf_str(&out));
+		r = 0;
+	}
+ out:
+	buf_release(&out);
+	strvec_clear(&argv);
+	strvec_clear(&env);
+	return r;
+}
+
 void
 build_result_release(struct build_result *res)
 {

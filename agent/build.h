@@ -51,6 +51,10 @@ void	build_attribute(const struct config *cfg, const char *os,
 int	build_run(const struct build_request *rq, struct build_result *res,
 	    struct err *e);
 void	build_result_release(struct build_result *res);
+/* The outPath of rq->attr, evaluated (`nix eval --raw`), not built, into
+ * *path (malloc'd); -1 with e naming the revision. */
+int	build_eval(const struct build_request *rq, char **path,
+	    struct err *e);
 /* Removes GC roots under <state_dir>/gcroots except the nkeep named
  * revisions (NULL entries ignored). */
 int	build_prune_gcroots(const char *state_dir, const char *const *keep,

@@ -1,5 +1,6 @@
 /* The system of the selected revision: substituted or built (source.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -49,7 +50,6 @@ substitute(struct cycle *c, const struct manifest_system *sys,
 {
 	struct substitute_request sq;
 
-	attempt_source(c->a, "substituted");
 
 	memset(&sq, 0, sizeof(sq));
 	sq.sys = sys;
@@ -60,6 +60,28 @@ substitute(struct cycle *c, const struct manifest_system *sys,
 	sq.timeout_ms = c->cfg->build.timeout_ms;
 	sq.cancel = c->a->cancel;
 	return substitute_run(&sq, br, &c->err);
+}
+
+/* build.verify_manifest: eval: the configuration must evaluate to the
+ * path the manifest names, else the manifest is refused (no fallback). */
+static int
+verify(struct cycle *c, const struct build_request *rq,
+    const struct manifest_system *sys)
+{
+	char *path;
+	int r;
+
+	if (c->cfg->build.verify_manifest != VERIFY_EVAL)
+		return 0;
+	attempt_evaluated(c->a);
+	if (build_eval(rq, &path, &c->err) == -1)
+		return -1;
+	r = strcmp(path, sys->path) == 0 ? 0 : err_set(&c->err,
+	    "build.verify_manifest: %.12s's %s names %s for '%s', but the "
+	    "configuration evaluates to %s; refused", c->sel.rev,
+	    c->cfg->build.manifest, sys->path, c->cfg->host, path);
+	free(path);
+	return r;
 }
 
 /* A substitution that failed: build instead, or not. */
@@ -97,6 +119,11 @@ source_obtain(struct cycle *c, const struct build_request *rq,
 			    "but %.12s's %s names no system for '%s'",
 			    c->sel.rev, c->cfg->build.manifest, c->cfg->host);
 		return build(c, rq, br);
+	}
+	attempt_source(c->a, "substituted");
+	if (verify(c, rq, sys) == -1) {
+		manifest_release(&m);
+		return -1;
 	}
 	r = substitute(c, sys, br);
 	if (r == 0)

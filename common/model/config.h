@@ -23,6 +23,8 @@ enum on_battery { ON_BATTERY_DEFER, ON_BATTERY_BUILD };
 /* Where the system comes from: the signed manifest (manifest.h) or a build. */
 enum build_source { SOURCE_AUTO, SOURCE_BUILD, SOURCE_SUBSTITUTE };
 enum build_fallback { FALLBACK_BUILD, FALLBACK_FAIL };
+/* build.verify_manifest: eval also evaluates the toplevel and compares. */
+enum build_verify { VERIFY_NONE, VERIFY_EVAL };
 enum activate_mode { MODE_SWITCH, MODE_BOOT, MODE_TEST, MODE_NONE };
 enum reboot_policy { REBOOT_NEVER, REBOOT_WHEN_NEEDED };
 enum reboot_users { USERS_WAIT, USERS_IGNORE };
@@ -79,6 +81,7 @@ struct config {
 		char		*attribute;	/* default: per OS, see DESIGN.md */
 		enum build_source source;	/* default auto */
 		enum build_fallback fallback;	/* default build (auto only) */
+		enum build_verify verify_manifest;	/* default none */
 		char		*manifest;	/* in the tree, default .nixpull/systems.json */
 		char		*substituters;	/* NULL: Nix's own */
 		char		*trusted_public_keys;	/* NULL: Nix's own */

@@ -15,6 +15,7 @@ static const char *const battery_names[] = { "defer", "build", NULL };
 static const char *const source_names[] = { "auto", "build", "substitute",
 	NULL };
 static const char *const fallback_names[] = { "build", "fail", NULL };
+static const char *const verify_names[] = { "none", "eval", NULL };
 static const char *const mode_names[] = { "switch", "boot", "test", "none",
 	NULL };
 static const char *const policy_names[] = { "never", "when-needed", NULL };
@@ -26,6 +27,7 @@ _Static_assert(sizeof(enum build_profile) == sizeof(unsigned) &&
     sizeof(enum on_battery) == sizeof(unsigned) &&
     sizeof(enum build_source) == sizeof(unsigned) &&
     sizeof(enum build_fallback) == sizeof(unsigned) &&
+    sizeof(enum build_verify) == sizeof(unsigned) &&
     sizeof(enum activate_mode) == sizeof(unsigned) &&
     sizeof(enum reboot_policy) == sizeof(unsigned) &&
     sizeof(enum reboot_users) == sizeof(unsigned) &&
@@ -91,6 +93,8 @@ const struct key config_keys[] = {
 	{ "build", "source", K_ENUM, F(build.source), 0, 0, 0, source_names },
 	{ "build", "fallback", K_ENUM, F(build.fallback), 0, 0, 0,
 	  fallback_names },
+	{ "build", "verify_manifest", K_ENUM, F(build.verify_manifest), 0, 0,
+	  0, verify_names },
 	{ "build", "manifest", K_TREE_PATH, F(build.manifest), 0, 0, 0, NULL },
 	{ "build", "substituters", K_STR, F(build.substituters), KF_NULLABLE,
 	  0, 0, NULL },

@@ -29,7 +29,7 @@ struct key {
 	const char *const *names;	/* K_ENUM, indexed by value */
 };
 
-#define CONFIG_NKEYS	74	/* entries in config_keys[], sections included */
+#define CONFIG_NKEYS	75	/* entries in config_keys[], sections included */
 
 extern const struct key config_keys[];
 

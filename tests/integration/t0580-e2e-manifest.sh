@@ -35,11 +35,12 @@ bincache_start
 KEY=$(bincache_key test-cache-1) || bail "cannot make a cache key"
 OTHER=$(bincache_key test-cache-2) || bail "cannot make a second key"
 
-# config SOURCE TRUSTED [FALLBACK]
+# config SOURCE TRUSTED [FALLBACK [VERIFY]]
 config() {
 	e2e_config "  profile: server
   source: $1
   fallback: ${3:-build}
+  verify_manifest: ${4:-none}
   substituters: $BINCACHE_URL
   trusted_public_keys: $2" "  health_checks:
     - systemctl is-system-running"
@@ -79,6 +80,7 @@ nar_hash() {
 }
 
 evaluated() { grep -q "^nix .* build .*#$ATTR" "$TEST_DIR/agent-nix.log"; }
+eval_only() { grep -q "^nix .* eval --raw .*#$ATTR.outPath\$" "$TEST_DIR/agent-nix.log"; }
 agent_once() { : >"$TEST_DIR/agent-nix.log"; PATH=$TEST_DIR/shim:$PATH once; }
 
 test_expect_success_here 'no entry for this host (auto): evaluated and built as before' '
@@ -243,6 +245,48 @@ test_expect_success_here 'only the unsigned commit names this host: substitute r
 	test "$(current)" != "$sys8" &&
 	test "$(st .deployed.source)" = built &&
 	test "$(st .last_attempt.evaluations)" = 1
+'
+
+# build.verify_manifest: eval evaluates the toplevel's outPath (no build)
+# and refuses a manifest that disagrees, before anything is realised.
+test_expect_success_here 'verify_manifest eval, the manifest agrees: evaluated once, not built, substituted' '
+	ci v9 &&
+	sys9=$ci_path &&
+	manifest "$HOST" "$sys9" "$(nar_hash "$sys9")" &&
+	rev9=$rev &&
+	config auto "$KEY" build eval &&
+	test_expect_code 0 agent_once &&
+	eval_only &&
+	! evaluated &&
+	grep -q "^nix-store --realise $sys9 " "$TEST_DIR/agent-nix.log" &&
+	test "$(current)" = "$sys9" &&
+	test "$(st .deployed.rev)" = "$rev9" &&
+	test "$(st .deployed.source)" = substituted &&
+	test "$(st .last_attempt.evaluations)" = 1
+'
+
+test_expect_success_here 'verify_manifest eval, the manifest names another system: refused, nothing realised or built' '
+	ci v11 &&
+	sys11=$ci_path &&
+	NIXFLAKE_SALT="${TEST_DIR##*/}-v10" \
+	    nixflake_write "$TEST_DIR/work" "$HOST" v10 &&
+	manifest "$HOST" "$sys11" "$(nar_hash "$sys11")" &&
+	rev10=$rev &&
+	n=$(ncalls) &&
+	test_expect_code 1 agent_once &&
+	eval_only &&
+	! evaluated &&
+	! grep -q "^nix-store --realise" "$TEST_DIR/agent-nix.log" &&
+	test ! -e "$sys11" &&
+	test "$(ncalls)" = "$n" &&
+	test "$(current)" = "$sys9" &&
+	test "$(st .state)" = failed &&
+	test "$(st .deployed.rev)" = "$rev9" &&
+	test "$(st .last_attempt.source)" = substituted &&
+	test "$(st .last_attempt.evaluations)" = 1 &&
+	st .last_attempt.error >err &&
+	test_grep "build.verify_manifest: ${rev10:0:12}'"'"'s .nixpull/systems.json names $sys11 for '"'"'$HOST'"'"', but the configuration evaluates to /nix/store/.*; refused" err &&
+	! grep -q "evaluates to $sys11" err
 '
 
 test_done
