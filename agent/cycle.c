@@ -268,6 +268,7 @@ do_select(struct cycle *c)
 	if (c->cfg->trust.follow_repo)
 		trust_request(c->cfg->state_dir, c->dep.rev, &q);
 	r = fetcher_select(&c->a->fetcher, &q, &c->sel, &c->err);
+	status_set_trust(c->a, c->cfg->trust.follow_repo, &c->sel);
 	free(q.system_rev);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include "publish.h"
 #include "log.h"
 #include "report.h"
+#include "select.h"
 #include "timeutil.h"
 
 static void
@@ -168,4 +169,21 @@ status_deployed_from_attempt(struct agent *a)
 {
 	if (a->st.last_attempt.source != NULL)
 		set(&a->st.deployed.source, a->st.last_attempt.source);
+}
+
+void
+status_set_trust(struct agent *a, bool followed,
+    const struct select_result *sel)
+{
+	struct status_trust *t = &a->st.trust;
+
+	if (!followed) {
+		t->version = -1;
+		t->expires_at = 0;
+		t->expired = false;
+	} else if (sel->trust_repo) {
+		t->version = (int64_t)sel->trust_version;
+		t->expires_at = (time_t)sel->trust_expires;
+		t->expired = sel->trust_expired;
+	}
 }

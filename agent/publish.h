@@ -6,11 +6,14 @@
 #ifndef NIXPULL_PUBLISH_H
 #define NIXPULL_PUBLISH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent.h"
 #include "state.h"
 #include "status.h"
+
+struct select_result;
 
 void	publish(struct agent *a, int changed);
 void	attempt_begin(struct agent *a, const char *rev);
@@ -33,5 +36,13 @@ void	attempt_evaluated(struct agent *a);
  * system (from_attempt), else unknown. */
 void	status_set_deployed(struct agent *a, const struct deployed *d);
 void	status_deployed_from_attempt(struct agent *a);
+/*
+ * The trust in effect at the release the fetcher selected (or refused):
+ * its version, expiry and whether it had expired; null when the host does
+ * not follow the repository's trust (followed false), kept as it was when
+ * the selection did not get as far as the trust.
+ */
+void	status_set_trust(struct agent *a, bool followed,
+	    const struct select_result *sel);
 
 #endif

@@ -41,6 +41,7 @@ status_init(struct status *st)
 	st->system.cpus = -1;
 	st->system.mem_bytes = -1;
 	st->system.on_battery = -1;
+	st->trust.version = -1;
 }
 
 /* Every string member, for release and copy. */
@@ -270,6 +271,20 @@ static const struct field rollout_fields[] = {
 static const struct object rollout_obj = { rollout_fields,
 	NFIELDS(rollout_fields), rollout_present };
 
+static bool
+trust_present(const struct status *st)
+{
+	return st->trust.version >= 0;
+}
+
+static const struct field trust_fields[] = {
+	PLAIN("version", F_INT, trust.version),
+	PLAIN("expires_at", F_TIME, trust.expires_at),
+	PLAIN("expired", F_BOOL, trust.expired),
+};
+static const struct object trust_obj = { trust_fields,
+	NFIELDS(trust_fields), trust_present };
+
 static const struct field system_fields[] = {
 	PLAIN("os", F_STR, system.os),
 	PLAIN("arch", F_STR, system.arch),
@@ -296,6 +311,7 @@ static const struct field top_fields[] = {
 	OBJ("rollout", rollout_obj),
 	PLAIN("stale_release", F_BOOL, stale_release),
 	PLAIN("tofu", F_BOOL, tofu),
+	OBJ("trust", trust_obj),
 	OBJ("system", system_obj),
 	PLAIN("next_poll_at", F_TIME, next_poll_at),
 };

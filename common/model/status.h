@@ -128,6 +128,16 @@ struct status {
 	bool		 stale_release;
 	bool		 tofu;		/* deployed by trust on first use */
 
+	struct status_trust {	/* null in JSON when version < 0 */
+		/* trust.follow_repo: the trust version in effect at the
+		 * last selected release (0: the pinned root); -1 when the
+		 * host does not follow the repository's trust */
+		int64_t	 version;
+		time_t	 expires_at;	/* 0: never */
+		bool	 expired;	/* past expires_at (trust-expired),
+					   refused or deployed (warn) */
+	} trust;
+
 	struct status_system {
 		char	*os;		/* "linux", "darwin" */
 		char	*arch;		/* "x86_64", "aarch64" */

@@ -74,7 +74,10 @@ test_expect_success_here 'a first release under the pinned root' '
 	config &&
 	deploy_v1 &&
 	test "$(trust .rev)" = "$rev1" &&
-	test "$(trust .version)" = 0
+	test "$(trust .version)" = 0 &&
+	test "$(st .trust.version)" = 0 &&
+	test "$(st .trust.expires_at)" = null &&
+	test "$(st .trust.expired)" = false
 '
 
 test_expect_success_here 'a rotation adding bob, signed by alice only: rejected, the reason in the status' '
@@ -100,6 +103,8 @@ test_expect_success_here 'bob signs a tag at it, then releases alone: the rotati
 	test "$(deployed .signer)" = bob@example.com &&
 	test "$(trust .rev)" = "$rev2" &&
 	test "$(trust .version)" = 1 &&
+	test "$(st .trust.version)" = 1 &&
+	test "$(st .trust.expired)" = false &&
 	test "$(trust .allowed_signers)" = "$(git -C "$W" rev-parse "$ROT:.nixpull/allowed_signers")" &&
 	test "$(trust .trust_file)" = "$(git -C "$W" rev-parse "$ROT:.nixpull/trust.yaml")"
 '
@@ -160,6 +165,9 @@ test_expect_success_here 'expired trust: new releases refused with trust-expired
 	test "$(st .state)" = rejected &&
 	st .last_attempt.error >why &&
 	test_grep "trust-expired: trust version 2 expired at 2001-01-01T00:00:00Z" why &&
+	test "$(st .trust.version)" = 2 &&
+	test "$(st .trust.expires_at)" = 2001-01-01T00:00:00Z &&
+	test "$(st .trust.expired)" = true &&
 	test "$(deployed .rev)" = "$rev4"
 '
 
@@ -172,6 +180,9 @@ test_expect_success_here 'on_expired: warn deploys the next release and says so'
 	test "$(st .state)" = ok &&
 	test "$(deployed .rev)" = "$rev" &&
 	test "$(trust .version)" = 2 &&
+	test "$(st .trust.version)" = 2 &&
+	test "$(st .trust.expires_at)" = 2001-01-01T00:00:00Z &&
+	test "$(st .trust.expired)" = true &&
 	test_grep "trust-expired: trust version 2 expired at 2001-01-01T00:00:00Z" once.log
 '
 

@@ -43,6 +43,9 @@ fill(struct status *st)
 	st->last_attempt.evaluations = 1;
 	st->reboot_required = 1;
 	st->stale_release = true;
+	st->trust.version = 3;
+	st->trust.expires_at = 1795560000;
+	st->trust.expired = true;
 	st->system.os = xstrdup("linux");
 	st->system.arch = xstrdup("x86_64");
 	st->system.cpus = 8;
@@ -86,6 +89,10 @@ test_roundtrip(void)
 	T_EQ_INT(b.system.on_battery, 0);
 	T_OK(b.stale_release);
 	T_OK(!b.tofu);
+	T_CONTAINS(buf_str(&j1), "\"expires_at\": \"2026-11-24T22:40:00Z\"");
+	T_EQ_INT(b.trust.version, 3);
+	T_EQ_INT(b.trust.expires_at, 1795560000);
+	T_OK(b.trust.expired);
 	T_EQ_INT(status_to_json(&b, &j2, &e), 0);
 	T_EQ_STR(buf_str(&j1), buf_str(&j2));
 	status_release(&a);
@@ -114,6 +121,8 @@ test_minimal(void)
 	T_EQ_INT(status_to_json(&c, &j, &e), 0);
 	T_CONTAINS(buf_str(&j), "\"last_attempt\": null");
 	T_CONTAINS(buf_str(&j), "\"reboot_required\": null");
+	T_CONTAINS(buf_str(&j), "\"trust\": null");
+	T_EQ_INT(st.trust.version, -1);
 	status_release(&st);
 	status_release(&c);
 	buf_release(&j);
