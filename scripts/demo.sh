@@ -104,5 +104,41 @@ run "$NIXPULL" status -c config.yaml
 step "The fleet, from the status endpoint"
 run "$NIXPULL" fleet "$WEBDAV_URL"
 
+step "A staged rollout: a second host, 'demo-2', with its own config, state and root"
+sed -e 's/^host: demo$/host: demo-2/' -e "s|$TEST_DIR/state|$TEST_DIR/state-2|" \
+    -e "s|$NIXPULL_TEST_ROOT/|$TEST_DIR/root-2/|" config.yaml >config-2.yaml
+mkdir -p root-2
+once2() { NIXPULL_TEST_ROOT=$TEST_DIR/root-2 run "$NIXPULL" once -c config-2.yaml; }
+grep -E '^host|state_dir|current_system' config-2.yaml | sed 's/^ */  /'
+
+step "A signed release for both, its .nixpull/rollout.yaml: canary 'demo', everyone 15s later"
+mkdir -p work/.nixpull
+printf 'waves:\n  - name: canary\n    hosts: [demo]\n  - name: everyone\n    after: 15s\n' \
+    >work/.nixpull/rollout.yaml
+sed 's/^/  /' work/.nixpull/rollout.yaml
+nixflake_write work "demo demo-2" v4
+git -C work add flake.nix .nixpull/rollout.yaml &&
+    git -C work commit -q -S -m "release v4, staged" || fail "cannot commit the release"
+git -C work push -q "$TEST_DIR/srv/infra.git" main
+
+step "The canary's turn is now: 'demo' deploys"
+run "$NIXPULL" once -c config.yaml || fail "the canary was not deployed"
+
+step "'demo-2' is in the later wave: deferred until it is due, nothing built"
+once2
+[ "$(jq -r .state state-2/status.json)" = deferred ] || fail "demo-2 was not deferred"
+due_at=$(jq -r .rollout.due_at state-2/status.json)
+echo "  demo-2: wave $(jq -r .rollout.wave state-2/status.json), due $due_at"
+
+step "The fleet shows the waves of the newest release"
+run "$NIXPULL" fleet --rollout "$WEBDAV_URL"
+
+step "When its wave is due, 'demo-2' deploys"
+due=$(date -d "$due_at" +%s) || fail "bad due time '$due_at'"
+echo "  waiting $(( due > $(date +%s) ? due - $(date +%s) : 0 ))s until $due_at"
+for _ in $(seq 30); do [ "$(date +%s)" -ge "$due" ] && break; sleep 1; done
+once2 || fail "demo-2 was not deployed"
+run "$NIXPULL" fleet --rollout "$WEBDAV_URL" || fail "the rollout is not complete"
+
 echo
 echo "demo: done (set TEST_KEEP=1 to keep $TEST_DIR)"
