@@ -11,6 +11,7 @@
  */
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,6 +531,22 @@ unlock_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	return 0;
 }
 
+static bool
+dir_is_empty(const char *path)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		return false;
+	while (empty && (de = readdir(d)) != NULL)
+		empty = strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
 static int
 mirror_open(const char *path, git_repository **repo, struct err *e)
 {
@@ -539,7 +556,9 @@ mirror_open(const char *path, git_repository **repo, struct err *e)
 	int r;
 
 	*repo = NULL;
-	if (access(path, F_OK) == 0) {
+	/* An empty directory is a new mirror (the agent creates it for the
+	 * fetcher's user): initialised below, nothing to report. */
+	if (access(path, F_OK) == 0 && !dir_is_empty(path)) {
 		nftw(path, unlock_one, 16, FTW_PHYS);
 		r = git_repository_open_ext(repo, path,
 		    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
