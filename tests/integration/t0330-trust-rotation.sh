@@ -4,8 +4,11 @@
 # signed, with a version that grows; revocations from that commit on;
 # trust rollback and expiry.  Through `nixpull verify`, which walks the
 # chain as the fetcher does, from the deployed revision of the state
-# directory (the same select_release() the fetcher runs).
+# directory (the same select_release() the fetcher runs).  Last, every
+# single signature of the histories built here is checked against git's
+# own verification under the trust files in effect (tests/lib/trust_oracle.sh).
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
+. "$TESTLIB_DIR/trust_oracle.sh"
 test_require git ssh-keygen
 
 R=$TEST_DIR/repo
@@ -238,6 +241,10 @@ test_expect_success_here 'expired trust refuses new releases; on_expired: warn d
 	verify "$EXP" "$TEST_DIR/warn.yaml" &&
 	test_grep "^deploy: yes \(trust version 2, expired\)$" "$TEST_DIR/out" &&
 	git -C "$R" checkout -q main
+'
+
+test_expect_success_here 'oracle: every signature of these histories agrees with git verify-commit / verify-tag under the trust files in effect' '
+	trust_oracle "$R" "$A"
 '
 
 test_done

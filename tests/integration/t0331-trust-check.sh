@@ -7,6 +7,7 @@
 # host's trust.revoked_keys to the repository's signers, as the fetcher
 # does (agent/verify.c).
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
+. "$TESTLIB_DIR/trust_oracle.sh"
 test_require git ssh-keygen
 
 R=$TEST_DIR/repo
@@ -249,6 +250,10 @@ test_expect_success_here 'the host revokes bob (trust.revoked_keys): check and v
 	{ "$NIXPULL" verify -c "$TEST_DIR/revoked.yaml" --repo "$R" "$BR" \
 	    >"$OUT" 2>&1 || true; } &&
 	test_grep "^deploy: no" "$OUT"
+'
+
+test_expect_success_here 'oracle: every signature of these histories agrees with git verify-commit / verify-tag under the trust files in effect' '
+	trust_oracle "$R" "$A"
 '
 
 test_done

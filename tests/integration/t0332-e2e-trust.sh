@@ -7,6 +7,7 @@
 # trust.json (agent/deploy.c deploy_resume, agent/state.c); trust rollback
 # is refused; expired trust refuses new releases unless on_expired: warn.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
+. "$TESTLIB_DIR/trust_oracle.sh"
 . "$TESTLIB_DIR/e2e.sh"
 e2e_init web-1
 e2e_machine 2 64GiB
@@ -184,6 +185,10 @@ test_expect_success_here 'on_expired: warn deploys the next release and says so'
 	test "$(st .trust.expires_at)" = 2001-01-01T00:00:00Z &&
 	test "$(st .trust.expired)" = true &&
 	test_grep "trust-expired: trust version 2 expired at 2001-01-01T00:00:00Z" once.log
+'
+
+test_expect_success_here 'oracle: every signature of these histories agrees with git verify-commit / verify-tag under the trust files in effect' '
+	trust_oracle "$W" "$TEST_DIR/allowed_signers"
 '
 
 test_done
