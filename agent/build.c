@@ -43,17 +43,22 @@ build_flake_url(const char *mirror, const char *ref, const char *rev,
 }
 
 void
-build_attribute(const struct config *cfg, const char *os, struct buf *out)
+build_system_attribute(const char *os, const char *host, struct buf *out)
 {
-	if (cfg->build.attribute) {
-		buf_addstr(out, cfg->build.attribute);
-		return;
-	}
 	if (os && strcmp(os, "darwin") == 0)
-		buf_addf(out, "darwinConfigurations.\"%s\".system", cfg->host);
+		buf_addf(out, "darwinConfigurations.\"%s\".system", host);
 	else
 		buf_addf(out, "nixosConfigurations.\"%s\".config.system.build."
-		    "toplevel", cfg->host);
+		    "toplevel", host);
+}
+
+void
+build_attribute(const struct config *cfg, const char *os, struct buf *out)
+{
+	if (cfg->build.attribute)
+		buf_addstr(out, cfg->build.attribute);
+	else
+		build_system_attribute(os, cfg->host, out);
 }
 
 /* The store path from `nix build --json` (2.8 and newer print the same

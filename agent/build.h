@@ -46,6 +46,9 @@ void	build_flake_url(const char *mirror, const char *ref, const char *rev,
  *   darwinConfigurations."HOST".system */
 void	build_attribute(const struct config *cfg, const char *os,
 	    struct buf *out);
+/* The same for any host, whatever build.attribute says. */
+void	build_system_attribute(const char *os, const char *host,
+	    struct buf *out);
 /* 0 when it built (res->store_path set); -1 with e naming the revision
  * and the cause (exit status, time-out) and res->run.tail kept. */
 int	build_run(const struct build_request *rq, struct build_result *res,

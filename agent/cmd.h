@@ -59,5 +59,6 @@ int	cmd_verify(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
 int	cmd_fleet(int argc, char **argv);
+int	cmd_manifest(int argc, char **argv);
 
 #endif

@@ -72,6 +72,22 @@ static const struct cmd cmds[] = {
 	  "  exit 1 when a host is failed, rejected, rolled back, stale or "
 	  "malformed\n",
 	  cmd_fleet },
+	{ "manifest", "[-c config] [--repo DIR] (--hosts H1,H2|--all) "
+	  "[--copy-to CACHE_URL] [-o FILE]",
+	  "build every host's system and write the system manifest to sign",
+	  OPT_CONFIG
+	  "  --repo DIR         the flake's work tree (default: the current "
+	  "directory)\n"
+	  "  --hosts H1,H2      these hosts (nixosConfigurations, else "
+	  "darwinConfigurations)\n"
+	  "  --all              every host of the flake\n"
+	  "  --copy-to URL      then copy the closures there (nix copy --to)\n"
+	  "  -o, --output FILE  where to write it (default: DIR/"
+	  "build.manifest,\n"
+	  "                     .nixpull/systems.json; - for stdout)\n"
+	  "  the config (optional) only tunes the build; exit 0 when written,\n"
+	  "  1 when a build, a copy or a host failed\n",
+	  cmd_manifest },
 };
 
 static const struct cmd *

@@ -79,6 +79,18 @@ nar_hash() {
 	sed -n 's/^NarHash: //p' "$BINCACHE_DIR/$(basename "$1" | cut -c1-32).narinfo"
 }
 
+# entry_ok MANIFEST PATH: PATH's narHash and narSize are the local store's,
+# and the hash is the one the cache's narinfo holds.
+entry_ok() {
+	local h
+	h=$(jq -r ".systems[] | select(.path == \"$2\") | .narHash" "$1") &&
+	test "$h" = "$(nix-store --query --hash "$2")" &&
+	test "$(jq -r ".systems[] | select(.path == \"$2\") | .narSize" "$1")" = \
+	    "$(nix-store --query --size "$2")" &&
+	test "$(nix --extra-experimental-features nix-command hash to-base32 \
+	    "$(nar_hash "$2")")" = "${h#sha256:}"
+}
+
 evaluated() { grep -q "^nix .* build .*#$ATTR" "$TEST_DIR/agent-nix.log"; }
 eval_only() { grep -q "^nix .* eval --raw .*#$ATTR.outPath\$" "$TEST_DIR/agent-nix.log"; }
 agent_once() { : >"$TEST_DIR/agent-nix.log"; PATH=$TEST_DIR/shim:$PATH once; }
@@ -287,6 +299,55 @@ test_expect_success_here 'verify_manifest eval, the manifest names another syste
 	st .last_attempt.error >err &&
 	test_grep "build.verify_manifest: ${rev10:0:12}'"'"'s .nixpull/systems.json names $sys11 for '"'"'$HOST'"'"', but the configuration evaluates to /nix/store/.*; refused" err &&
 	! grep -q "evaluates to $sys11" err
+'
+
+# nixpull manifest as CI runs it: a two-host flake, built (tuned), copied
+# to the signed cache, the manifest written; the release that carries it
+# is then deployed from the cache with no evaluation on the host.
+test_expect_success 'nixpull manifest: --all or --hosts, and a host the flake lacks' '
+	test_expect_code 2 "$NIXPULL" manifest --repo "$TEST_DIR/work" &&
+	test_expect_code 2 "$NIXPULL" manifest --repo "$TEST_DIR/work" \
+	    --all --hosts "$HOST" &&
+	test_expect_code 1 "$NIXPULL" manifest --repo "$TEST_DIR/work" \
+	    --hosts "$HOST,nosuch" -o "$TEST_DIR/nosuch.json" 2>err &&
+	test_grep "no nixosConfigurations or darwinConfigurations entry for '"'"'nosuch'"'"'" err &&
+	test ! -e "$TEST_DIR/nosuch.json"
+'
+
+test_expect_success_here 'nixpull manifest on a two-host flake: built, copied to the cache, the manifest the agent deploys' '
+	NIXFLAKE_SALT="${TEST_DIR##*/}-v12" \
+	    nixflake_write "$TEST_DIR/work" "$HOST web-2" v12 &&
+	git -C "$TEST_DIR/work" add flake.nix &&
+	: >"$TEST_DIR/agent-nix.log" &&
+	PATH=$TEST_DIR/shim:$PATH "$NIXPULL" manifest --repo "$TEST_DIR/work" \
+	    --all --copy-to "file://$BINCACHE_DIR?secret-key=$TEST_DIR/test-cache-1.sec" \
+	    2>"$TEST_DIR/manifest.log" &&
+	grep -q "^nix .* build --json --no-link --max-jobs [1-9][0-9]* --cores [0-9]* .*#nixosConfigurations.\"$HOST\".config.system.build.toplevel .*#nixosConfigurations.\"web-2\".config.system.build.toplevel\$" "$TEST_DIR/agent-nix.log" &&
+	test "$(grep -c "^nix .* build " "$TEST_DIR/agent-nix.log")" = 1 &&
+	m=$TEST_DIR/work/.nixpull/systems.json &&
+	test "$(jq -r ".version" "$m")" = 1 &&
+	test "$(jq -r ".systems | keys | join(\",\")" "$m")" = "$HOST,web-2" &&
+	sys12=$(jq -r ".systems[\"$HOST\"].path" "$m") &&
+	sys12b=$(jq -r ".systems[\"web-2\"].path" "$m") &&
+	test "$sys12" != "$sys12b" &&
+	entry_ok "$m" "$sys12" &&
+	entry_ok "$m" "$sys12b" &&
+	bincache_forget "$sys12" &&
+	bincache_forget "$sys12b" &&
+	git -C "$TEST_DIR/work" add .nixpull/systems.json &&
+	git -C "$TEST_DIR/work" commit -q -S -m "release: nixpull manifest" &&
+	push &&
+	rev12=$rev &&
+	config substitute "$KEY" &&
+	test_expect_code 0 agent_once &&
+	! evaluated &&
+	! eval_only &&
+	grep -q "^nix-store --realise $sys12 " "$TEST_DIR/agent-nix.log" &&
+	test "$(current)" = "$sys12" &&
+	test "$(st .deployed.rev)" = "$rev12" &&
+	test "$(st .deployed.source)" = substituted &&
+	test "$(st .last_attempt.evaluations)" = 0 &&
+	test ! -e "$sys12b"
 '
 
 test_done
