@@ -35,6 +35,8 @@ struct build_result {
 	char		*store_path;	/* malloc'd; NULL unless it built */
 	char		*log_path;	/* malloc'd: <state_dir>/logs/<rev>.log */
 	struct spawn_result run;
+	int64_t		 substituted_bytes;	/* substitute_run: NAR bytes
+						   fetched, -1 unknown */
 };
 
 /* git+file://<mirror>?ref=<ref>&rev=<rev>: pins the revision; Nix 2.8

@@ -85,6 +85,7 @@ attempt_begin(struct agent *a, const char *rev)
 	set(&la->activation, NULL);
 	set(&la->source, NULL);
 	la->evaluations = -1;
+	la->substituted_bytes = -1;
 }
 
 void
@@ -95,6 +96,12 @@ attempt_source(struct agent *a, const char *source)
 	set(&la->source, source);
 	if (la->evaluations < 0)
 		la->evaluations = 0;
+}
+
+void
+attempt_substituted(struct agent *a, int64_t bytes)
+{
+	a->st.last_attempt.substituted_bytes = bytes < 0 ? -1 : bytes;
 }
 
 void

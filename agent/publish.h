@@ -29,6 +29,8 @@ void	attempt_end(struct agent *a, enum status_result res,
 /* How the attempt obtains its system (last_attempt.source: "built",
  * "substituted"); evaluations are counted from 0 on. */
 void	attempt_source(struct agent *a, const char *source);
+/* The NAR bytes the substitution fetched (-1: not known). */
+void	attempt_substituted(struct agent *a, int64_t bytes);
 /* One more evaluation of the configuration in this attempt. */
 void	attempt_evaluated(struct agent *a);
 /* The deployed record; deployed.source is kept for the same revision,

@@ -126,9 +126,11 @@ source_obtain(struct cycle *c, const struct build_request *rq,
 		return -1;
 	}
 	r = substitute(c, sys, br);
-	if (r == 0)
+	if (r == 0) {
 		log_info("substituted %s for %.12s (no evaluation)", sys->path,
 		    c->sel.rev);
+		attempt_substituted(c->a, br->substituted_bytes);
+	}
 	else
 		r = fall_back(c, rq, br, r);
 	manifest_release(&m);

@@ -120,6 +120,70 @@ query_hash(const struct substitute_request *rq,
 	return r;
 }
 
+/* The store paths of the log's "copying path 'P' from 'URL'..." lines
+ * (nix-store's own words since Nix 2.0) into paths. */
+static void
+fetched_paths(char *log, struct strvec *paths)
+{
+	static const char pre[] = "copying path '";
+	char *line, *end;
+
+	while ((line = strsep(&log, "\n")) != NULL) {
+		if (strncmp(line, pre, sizeof(pre) - 1) != 0)
+			continue;
+		line += sizeof(pre) - 1;
+		if ((end = strstr(line, "' from '")) == NULL)
+			continue;
+		*end = '\0';
+		if (manifest_store_path_ok(line))
+			strvec_push(paths, line);
+	}
+}
+
+/* The NAR size of what the realisation fetched (its log names the paths,
+ * `nix-store --query --size` sizes them); -1 when not known. */
+static int64_t
+fetched_bytes(const struct substitute_request *rq, const char *log_path)
+{
+	struct strvec paths = STRVEC_INIT, argv = STRVEC_INIT;
+	struct strvec env = STRVEC_INIT;
+	struct buf log, sizes = BUF_INIT(MAX_SUBSTITUTE_LOG);
+	int64_t sum = -1, n;
+	char *p, *line, *end;
+	struct err e;
+
+	if (fs_read_file(log_path, MAX_SUBSTITUTE_LOG, &log, &e) == -1) {
+		log_debug("substituted bytes: %s", e.msg);
+		goto out;
+	}
+	fetched_paths((char *)buf_str(&log), &paths);
+	strvec_push(&argv, rq->nix_store ? rq->nix_store : "nix-store");
+	strvec_push(&argv, "--query");
+	strvec_push(&argv, "--size");
+	for (size_t i = 0; i < paths.n; i++)
+		strvec_push(&argv, paths.v[i]);
+	childenv_init(&env);
+	if (paths.n > 0 && spawn_capture((const char *const *)
+	    strvec_argv(&argv), (const char *const *)strvec_argv(&env),
+	    rq->timeout_ms, MAX_SUBSTITUTE_LOG, &sizes, &e) == -1) {
+		log_debug("substituted bytes: %s", e.msg);
+		goto out;
+	}
+	sum = 0;
+	p = (char *)buf_str(&sizes);
+	while (sum >= 0 && (line = strsep(&p, "\n")) != NULL && *line) {
+		n = (int64_t)strtoll(line, &end, 10);
+		sum = *end != '\0' || n < 0 ? -1 : sum + n;
+	}
+ out:
+	buf_release(&log);
+	buf_release(&sizes);
+	strvec_clear(&paths);
+	strvec_clear(&argv);
+	strvec_clear(&env);
+	return sum;
+}
+
 int
 substitute_run(const struct substitute_request *rq, struct build_result *res,
     struct err *e)
@@ -154,5 +218,6 @@ substitute_run(const struct substitute_request *rq, struct build_result *res,
 		return SUBSTITUTE_MISMATCH;
 	}
 	res->store_path = xstrdup(rq->sys->path);
+	res->substituted_bytes = fetched_bytes(rq, res->log_path);
 	return 0;
 }

@@ -36,6 +36,7 @@ status_init(struct status *st)
 	st->last_attempt.max_jobs = -1;
 	st->last_attempt.cores = -1;
 	st->last_attempt.evaluations = -1;
+	st->last_attempt.substituted_bytes = -1;
 	st->reboot_required = -1;
 	st->reboot.last_took_ms = -1;
 	st->system.cpus = -1;
@@ -217,6 +218,7 @@ static const struct field attempt_fields[] = {
 	PLAIN("activation", F_STR, last_attempt.activation),
 	PLAIN("source", F_STR, last_attempt.source),
 	PLAIN("evaluations", F_SMALL, last_attempt.evaluations),
+	PLAIN("substituted_bytes", F_INT, last_attempt.substituted_bytes),
 };
 static const struct object attempt_obj = { attempt_fields,
 	NFIELDS(attempt_fields), attempt_present };

@@ -98,6 +98,8 @@ struct status {
 		 * "substituted"; NULL when it did not get that far */
 		char	*source;
 		int	 evaluations;	/* of the configuration; -1: unknown */
+		int64_t	 substituted_bytes;	/* NAR bytes fetched from
+						   the caches; -1: unknown */
 	} last_attempt;
 
 	int		 reboot_required;	/* -1 unknown (null), 0, 1 */

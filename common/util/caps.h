@@ -56,6 +56,7 @@
 
 #define MAX_MANIFEST_SIZE	(64 * 1024)	/* .nixpull/systems.json (sent in FM_SELECTED) */
 #define MAX_MANIFEST_SYSTEMS	2000		/* hosts in one manifest */
+#define MAX_SUBSTITUTE_LOG	(1024 * 1024)	/* a realisation's log, read for the paths it fetched */
 #define MAX_STORE_PATH		(11 + 32 + 1 + 211) /* /nix/store/HASH-NAME */
 
 #endif

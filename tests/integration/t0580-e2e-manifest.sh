@@ -91,6 +91,12 @@ entry_ok() {
 	    "$(nar_hash "$2")")" = "${h#sha256:}"
 }
 
+# closure_size PATH: the NAR bytes of PATH's whole closure.
+closure_size() {
+	nix-store --query --requisites "$1" | xargs nix-store --query --size |
+	    awk '{ n += $1 } END { print n }'
+}
+
 evaluated() { grep -q "^nix .* build .*#$ATTR" "$TEST_DIR/agent-nix.log"; }
 eval_only() { grep -q "^nix .* eval --raw .*#$ATTR.outPath\$" "$TEST_DIR/agent-nix.log"; }
 agent_once() { : >"$TEST_DIR/agent-nix.log"; PATH=$TEST_DIR/shim:$PATH once; }
@@ -108,7 +114,8 @@ test_expect_success_here 'no entry for this host (auto): evaluated and built as 
 	test "$(st .deployed.rev)" = "$rev1" &&
 	test "$(st .deployed.source)" = built &&
 	test "$(st .last_attempt.source)" = built &&
-	test "$(st .last_attempt.evaluations)" = 1
+	test "$(st .last_attempt.evaluations)" = 1 &&
+	test "$(st .last_attempt.substituted_bytes)" = null
 '
 
 test_expect_success_here 'the CI side: a system in the signed cache, not in the local store' '
@@ -160,6 +167,9 @@ test_expect_success 'substitute, the trusted key: realised from the cache, no ev
 	test "$(st .last_attempt.source)" = substituted &&
 	test "$(st .last_attempt.evaluations)" = 0 &&
 	test "$(jq -r .deployed.source "$(ls "$S"/history/*.json | tail -n 1)")" = substituted &&
+	bytes=$(st .last_attempt.substituted_bytes) &&
+	test "$bytes" -ge "$(nix-store --query --size "$sys2")" &&
+	test "$bytes" -le "$(closure_size "$sys2")" &&
 	test "$(readlink "$S/gcroots/$rev2")" = "$sys2"
 '
 
@@ -347,6 +357,7 @@ test_expect_success_here 'nixpull manifest on a two-host flake: built, copied to
 	test "$(st .deployed.rev)" = "$rev12" &&
 	test "$(st .deployed.source)" = substituted &&
 	test "$(st .last_attempt.evaluations)" = 0 &&
+	test "$(st .last_attempt.substituted_bytes)" -ge "$(nix-store --query --size "$sys12")" &&
 	test ! -e "$sys12b"
 '
 

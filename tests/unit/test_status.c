@@ -83,6 +83,8 @@ test_roundtrip(void)
 	T_EQ_STR(b.deployed.source, "substituted");
 	T_EQ_STR(b.last_attempt.source, "built");
 	T_EQ_INT(b.last_attempt.evaluations, 1);
+	T_EQ_INT(b.last_attempt.substituted_bytes, -1);
+	T_CONTAINS(buf_str(&j1), "\"substituted_bytes\": null");
 	T_CONTAINS(buf_str(&j1), "\"evaluations\": 1");
 	T_EQ_INT(b.system.mem_bytes, 17179869184LL);
 	T_EQ_INT(b.reboot_required, 1);
