@@ -99,7 +99,8 @@ evloop_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		left = timeout_ms < 0 ? -1 : (now - start >= (uint64_t)timeout_ms ?
 		    0 : (int)(timeout_ms - (now - start)));
 		wait = shorter(left, run_timers(now));
-		memcpy(pfd, fds, n * sizeof(*fds));
+		if (n > 0)
+			memcpy(pfd, fds, n * sizeof(*fds));
 		pfd[n].fd = signal_fd;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
