@@ -148,7 +148,7 @@ trust_ctx_config(struct trust_ctx *t, const struct trust_opts *to)
 static int
 trust_ctx_repo(struct trust_ctx *t, const struct trust_opts *to)
 {
-	git_object *obj = NULL;
+	git_object *obj = NULL, *peeled = NULL;
 	const git_error *ge;
 	int r = EXIT_FAILED;
 
@@ -159,16 +159,17 @@ trust_ctx_repo(struct trust_ctx *t, const struct trust_opts *to)
 		return r;
 	}
 	if (git_revparse_single(&obj, t->repo, to->rev) != 0 ||
-	    git_object_peel(&obj, obj, GIT_OBJECT_COMMIT) != 0) {
+	    git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0) {
 		ge = git_error_last();
 		fprintf(stderr, "nixpull trust: unknown revision '%s' in '%s': "
 		    "%s\n", to->rev, to->repo, ge ? ge->message : "not a commit");
 		goto out;
 	}
-	git_oid_cpy(&t->oid, git_object_id(obj));
+	git_oid_cpy(&t->oid, git_object_id(peeled));
 	git_oid_tostr(t->hex, sizeof(t->hex), &t->oid);
 	r = 0;
  out:
+	git_object_free(peeled);
 	git_object_free(obj);
 	return r;
 }
