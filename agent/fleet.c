@@ -704,17 +704,24 @@ cmp_hostp(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-/* {"host": <document as read>, "bad": {"error": "..."}}, sorted by host. */
+/*
+ * What the table shows, as JSON: {"hosts": {"host": <document as read>,
+ * "bad": {"error": "..."}} sorted by host, "rollout": <the --rollout object>
+ * or null}.
+ */
 static void
-fleet_print_json(const struct fleet *f, FILE *fp)
+fleet_print_json(const struct fleet *f, const struct fleet_waves *fw,
+    FILE *fp)
 {
-	struct fleet_host **v = xcalloc(f->n, sizeof(*v));
+	struct fleet_host **v = xcalloc(f->n ? f->n : 1, sizeof(*v));
+	json_t *ro;
+	char *ros;
 	size_t len;
 
 	for (size_t i = 0; i < f->n; i++)
 		v[i] = &f->v[i];
 	qsort(v, f->n, sizeof(*v), cmp_hostp);
-	fputc('{', fp);
+	fputs("{\"hosts\": {", fp);
 	for (size_t i = 0; i < f->n; i++) {
 		json_t *k = json_string(v[i]->name), *o;
 		char *ks = json_dumps(k, JSON_ENCODE_ANY), *os;
@@ -735,7 +742,12 @@ fleet_print_json(const struct fleet *f, FILE *fp)
 		free(ks);
 		json_decref(k);
 	}
-	fputs(f->n ? "\n}\n" : "}\n", fp);
+	fputs(f->n ? "\n},\n" : "},\n", fp);
+	ro = fw ? fleet_waves_json(fw) : json_null();
+	ros = json_dumps(ro, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	fprintf(fp, "\"rollout\": %s}\n", ros ? ros : "null");
+	free(ros);
+	json_decref(ro);
 	free(v);
 }
 
@@ -891,7 +903,7 @@ cmd_fleet(int argc, char **argv)
 	if (rollout)
 		fleet_print_rollout(fw, json, stdout);
 	else if (json)
-		fleet_print_json(&f, stdout);
+		fleet_print_json(&f, fw, stdout);
 	else {
 		fleet_print_table(&f, stdout);
 		if (fw != NULL)

@@ -68,11 +68,13 @@ test_expect_success 'a healthy fleet exits 0, a stale host alone makes it 1' '
 	test_grep "empty-does-not-exist" err
 '
 
-test_expect_success '--json: the merged view keyed by host' '
+test_expect_success '--json: the hosts keyed by host, and no rollout' '
 	test_expect_code 1 "$NIXPULL" fleet --json fleet >merged.json &&
 	python3 - merged.json fleet <<-\PY
 	import json, sys, os
-	m = json.load(open(sys.argv[1]))
+	d = json.load(open(sys.argv[1]))
+	assert sorted(d) == ["hosts", "rollout"] and d["rollout"] is None, d.keys()
+	m = d["hosts"]
 	assert sorted(m) == sorted(f[:-5] for f in os.listdir(sys.argv[2]) if f.endswith(".json")), sorted(m)
 	assert m["ok1"] == json.load(open(sys.argv[2] + "/ok1.json"))
 	assert m["broken"]["last_attempt"]["error"] == "nix build: exit status 1"

@@ -148,8 +148,11 @@ test_expect_success_here 'nixpull fleet shows each wave of the newest release: d
 	EOF
 	test_cmp expect actual &&
 	"$NIXPULL" fleet --json "$WEBDAV_DIR" >hosts.json &&
-	test "$(jq -r "keys | join(\" \")" hosts.json)" = "desk-1 desk-2 lab-1 srv-1 srv-2 srv-3" &&
-	test "$(jq -r ".\"lab-1\".rollout.released_at" hosts.json)" = "$(rfc $T0)" &&
+	test "$(jq -r ".hosts | keys | join(\" \")" hosts.json)" = "desk-1 desk-2 lab-1 srv-1 srv-2 srv-3" &&
+	test "$(jq -r ".hosts.\"lab-1\".rollout.released_at" hosts.json)" = "$(rfc $T0)" &&
+	jq -c .rollout hosts.json >actual &&
+	jq -c . fleet.json >expect &&
+	test_cmp expect actual &&
 	"$NIXPULL" fleet --rollout "$WEBDAV_DIR" >rollout.out &&
 	sed -n "/^rollout of /,\$p" "$TEST_DIR/fleet.out" >expect &&
 	test_cmp expect rollout.out
