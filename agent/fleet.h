@@ -1,6 +1,6 @@
 /*
  * The fleet's status documents as `nixpull fleet` reads them (fleet.c),
- * for the rollout step (rollout.c): a folder, a file:// URL, or an HTTP(S)
+ * for the rollout step (turn.c): a folder, a file:// URL, or an HTTP(S)
  * folder listed by nginx autoindex or WebDAV PROPFIND.  The documents are
  * untrusted: they can only ever halt or delay a rollout.
  */
@@ -36,7 +36,7 @@ int	fleet_each(const struct fleet_source *src,
 char	*fleet_clean(const char *s, size_t max);
 
 /*
- * The staged rollout of the newest release (fleet_rollout.c): the
+ * The staged rollout of the newest release (cmd_fleet_rollout.c): the
  * release named by the hosts' rollout objects with the latest release
  * time, and for each of its waves (by due time) the hosts deployed,
  * pending, failed or halted.  NULL when no host reports a rollout.
