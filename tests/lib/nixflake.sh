@@ -17,7 +17,41 @@
 #		the activation script does), exits with the number
 #		in $NIXPULL_TEST_ROOT/switch-exit if that file exists, else
 #		$NIXPULL_TEST_SWITCH_EXIT, else 0 (NixOS: 2 = activation
-#		failed, 4 = some units failed)
+#		failed, 4 = some units failed).  Before all that, for every
+#		ACTION but boot and dry-activate and unless NIXOS_NO_CHECK=1,
+#		the pre-switch check of NixOS' switch inhibitors (see
+#		switch-inhibitors below); a refusal prints what NixOS prints
+#		and exits 1 having changed nothing (no switch.log line, no
+#		current-system).  ACTION check runs only that check (exit 0
+#		when it passes), as switch-to-configuration-ng's does
+#	    switch-inhibitors (only with the inhibit words below) a JSON
+#		object of strings, as NixOS writes system.switch.inhibitors
+#		(nixpkgs PR #477800).  The contract, from nixpkgs'
+#		nixos/modules/system/activation/switchable-system.nix
+#		(preSwitchChecks.switchInhibitors, as of PR #510514) and
+#		switch-to-configuration-ng (do_pre_switch_check):
+#		  - the check is part of a system that has inhibitors
+#		    (PR #477561); one without them switches unchecked
+#		  - the new system's file is compared with the running
+#		    one's, /run/current-system/switch-inhibitors (here
+#		    $NIXPULL_TEST_ROOT/run/current-system/switch-inhibitors);
+#		    a missing file counts as {}
+#		  - refused when a key present in both has different values;
+#		    added or removed keys never refuse
+#		  - a file that is not JSON fails the check (refused)
+#		  - skipped for boot and dry-activate, and entirely when
+#		    NIXOS_NO_CHECK=1
+#		  - the refusal, on stderr: "Checking switch inhibitors...",
+#		    "There are changes to critical components of the
+#		    system:", one "KEY : OLD -> NEW" line per change, the
+#		    advice to run 'nixos-rebuild boot' and reboot, then
+#		    "Pre-switch check 'switchInhibitors' failed" and
+#		    "Pre-switch checks failed"; the exit status is
+#		    switch-to-configuration-ng's die(), errno's value (1 in
+#		    the reports, nixpkgs issue #477504), never 0.  Nothing
+#		    was changed by switch-to-configuration (the bootloader
+#		    is installed only after the checks), but nixos-rebuild
+#		    switch has already pointed the profile at the new system
 #	    kernel, initrd (links to derivations of their own), kernel-params,
 #	    kernel-modules, systemd, nixos-version, sw/bin/nixos-version
 #	    (--json: {"nixosVersion", "configurationRevision"?})
@@ -37,6 +71,12 @@
 #	               it to make "reboot needed" true
 #	  rev          configurationRevision = self.rev or "dirty" (like a
 #	               configuration setting system.configurationRevision)
+#	  inhibit:NAME=VALUE
+#	               the system has switch-inhibitors with NAME: VALUE
+#	               (repeat the word for more; NAME and VALUE in
+#	               [A-Za-z0-9._+-]); without any, no switch-inhibitors
+#	  inhibit-bad  switch-inhibitors holds "not json" (an unreadable
+#	               file: the check fails on it)
 #	Every derivation also depends on NIXFLAKE_SALT (default: the name of
 #	$TEST_DIR), so that each test run builds afresh in the shared store.
 #   nixflake_commit WORK HOSTS [VARIANT]
@@ -89,7 +129,7 @@ _nixflake_system() {
 
 nixflake_write() {
 	local dir=$1 hosts=$2 variant=${3:-} w fail=false slow=0 parallel=false
-	local kernel=1 rev=false salt h entries='' system
+	local kernel=1 rev=false salt h entries='' system inhibitors=''
 	local -a words
 	[ -n "$hosts" ] || bail "nixflake_write: no host"
 	IFS=, read -r -a words <<<"$variant"
@@ -106,8 +146,22 @@ nixflake_write() {
 		parallel) parallel=true ;;
 		kernel:*) kernel=${w#kernel:} ;;
 		rev) rev=true ;;
+		inhibit:*=*)
+			case ${w#inhibit:} in
+			*[!A-Za-z0-9._+=-]*|=*|*=*=*|*=)
+				bail "nixflake_write: bad '$w'" ;;
+			esac
+			[ "$inhibitors" != 'not json' ] || inhibitors=
+			inhibitors+="${inhibitors:+, }\"${w#inhibit:}\""
+			inhibitors=${inhibitors/=/\": \"}
+			;;
+		inhibit-bad) inhibitors='not json' ;;
 		esac
 	done
+	case $inhibitors in
+	''|'not json') ;;
+	*) inhibitors="{$inhibitors}" ;;
+	esac
 	salt=${NIXFLAKE_SALT:-$(basename "${TEST_DIR:-nixflake}")}
 	system=$(_nixflake_system)
 	for h in $hosts; do
@@ -131,6 +185,7 @@ nixflake_write() {
     slowSeconds = "$slow";
     parallel = $parallel;
     withRev = $rev;
+    inhibitors = "$(_nixflake_str "$inhibitors")";
 EOF
 		cat <<'EOF'
     rev = self.rev or "dirty";
@@ -159,14 +214,59 @@ EOF
     else [ ];
 
     # Records "ACTION TOPLEVEL" and exits as told: the test double of
-    # NixOS' switch-to-configuration (2 = activation failed, 4 = units).
+    # NixOS' switch-to-configuration (2 = activation failed, 4 = units),
+    # with its pre-switch check of the switch inhibitors (see the header
+    # of tests/lib/nixflake.sh).
     switchScript = ''
       #!/bin/sh
       case "$1" in
-      switch|boot|test|dry-activate) ;;
-      *) echo "Usage: $0 [switch|boot|test|dry-activate]" >&2; exit 1 ;;
+      switch|boot|test|dry-activate|check) ;;
+      *) echo "Usage: $0 [check|switch|boot|test|dry-activate]" >&2; exit 1 ;;
       esac
       top=$(cd "$(dirname "$0")/.." && pwd -P)
+      refuse() {
+        echo "Pre-switch check 'switchInhibitors' failed" >&2
+        echo "Pre-switch checks failed" >&2
+        exit 1
+      }
+      case "$1" in
+      boot|dry-activate) ;;
+      *)
+        # (NixOS includes the check only in systems that have inhibitors)
+        if [ "$NIXOS_NO_CHECK" != 1 ] && [ -n "$NIXPULL_TEST_ROOT" ] &&
+            [ -f "$top/switch-inhibitors" ]; then
+          printf 'Checking switch inhibitors...' >&2
+          cur='{}' new='{}'
+          f="$NIXPULL_TEST_ROOT/run/current-system/switch-inhibitors"
+          if [ -f "$f" ]; then cur=$(cat "$f"); fi
+          new=$(cat "$top/switch-inhibitors")
+          diff=$(jq -rn --arg current "$cur" --arg newgen "$new" \
+            '($current | fromjson) as $old | ($newgen | fromjson) as $new |
+             $old | to_entries |
+             map(select(.key | in($new)) | select(.value != $new[.key]) |
+                 [.key, ":", .value, "->", $new[.key]] | join(" ")) |
+             join("\n")') || { echo >&2; refuse; }
+          if [ -n "$diff" ]; then
+            {
+              echo
+              echo "There are changes to critical components of the system:"
+              echo
+              echo "$diff"
+              echo
+              echo "Switching into this system is not recommended."
+              echo "You probably want to run 'nixos-rebuild boot' and reboot your system instead."
+              echo
+              echo "If you really want to switch into this configuration directly, then"
+              echo "you can set NIXOS_NO_CHECK=1 to ignore pre-switch checks."
+              echo
+            } >&2
+            refuse
+          fi
+          echo " done" >&2
+        fi
+        ;;
+      esac
+      if [ "$1" = check ]; then exit 0; fi
       if [ -n "$NIXPULL_TEST_ROOT" ]; then
         echo "$1 $top" >> "$NIXPULL_TEST_ROOT/switch.log"
         # The activation script links /run/current-system (switch, test),
@@ -239,12 +339,15 @@ EOF
       printf '%s\n' "test-$variant" > $out/nixos-version
       printf '%s\n' "$host" > $out/hostname
       printf '%s' "$switchScript" > $out/bin/switch-to-configuration
+      if [ -n "$inhibitors" ]; then
+        printf '%s' "$inhibitors" > $out/switch-inhibitors
+      fi
       printf '%s' "$versionScript" > $out/sw/bin/nixos-version
       chmod +x $out/bin/switch-to-configuration $out/sw/bin/nixos-version
       for p in $parts; do cat $p/cores; done | head -n 1 > $out/cores
       echo "$parts" > $out/parts
     '') {
-      inherit host variant parts;
+      inherit host variant parts inhibitors;
       switchScript = switchScript;
       versionScript = versionScript "nixos-version";
     };
