@@ -56,6 +56,7 @@ build:
 activate:
   mode: switch
   current_system: $NIXPULL_TEST_ROOT/run/current-system
+  profile: $NIXPULL_TEST_ROOT/nix/var/nix/profiles/system
   health_checks:
     - systemctl is-system-running --wait
 report:
@@ -139,6 +140,86 @@ echo "  waiting $(( due > $(date +%s) ? due - $(date +%s) : 0 ))s until $due_at"
 for _ in $(seq 30); do [ "$(date +%s)" -ge "$due" ] && break; sleep 1; done
 once2 || fail "demo-2 was not deployed"
 run "$NIXPULL" fleet --rollout "$WEBDAV_URL" || fail "the rollout is not complete"
+
+step "Hands-off reboots: 'demo' booted v4; a reboot policy with a maintenance window"
+R=$NIXPULL_TEST_ROOT
+ln -sfn "$(readlink "$R/run/current-system")" "$R/run/booted-system"
+echo "  (the stand-in root: run/booted-system -> the v4 system, as after a boot)"
+# A daily window two hours from now: not open yet (wall-clock time, UTC).
+window() { printf '    - { days: "*", start: "%s", length: 1h }\n' "$1"; }
+later=$(date -u -d '+2 hours' +%H:%M)
+{
+	echo "reboot:"
+	echo "  policy: when-needed"
+	echo "  windows:"
+	window "$later"
+	echo "  tz: UTC"
+	echo "  notice: 5s"
+} >reboot.yaml
+cat config.yaml reboot.yaml >config-r.yaml && mv config-r.yaml config.yaml
+sed 's/^/  /' reboot.yaml
+run "$NIXPULL" check-config -c config.yaml >/dev/null || fail "check-config (reboot)"
+
+step "A signed release changes the kernel: switched to, and a reboot becomes pending"
+nixflake_write work "demo demo-2" "v5,kernel:2"
+git -C work add flake.nix && git -C work commit -q -S -m "release v5: a new kernel"
+git -C work push -q "$TEST_DIR/srv/infra.git" main
+run "$NIXPULL" once -c config.yaml || fail "v5 was not deployed"
+v5=$(readlink "$R/run/current-system")
+echo "  kernel: $(readlink "$R/run/booted-system/kernel")  (booted)"
+echo "          $(readlink "$v5/kernel")  (v5, running)"
+[ "$(jq -r .reboot.pending state/status.json)" = true ] ||
+    fail "no reboot pending after a kernel change"
+[ "$(jq -r .reboot.blocked_by state/status.json)" = window ] ||
+    fail "the reboot does not wait for the window"
+"$NIXPULL" status -c config.yaml | grep '^reboot:' | sed 's/^/  /'
+echo "  nixpull (root) did not reboot: outside the window ($later UTC, daily)"
+
+step "The window opens (the operator moves it to now; 'nixpull run' reloads on SIGHUP)"
+sed -i "s/start: \"$later\"/start: \"$(date -u -d '-1 min' +%H:%M)\"/" config.yaml
+grep 'start:' config.yaml | sed 's/^/  /'
+n=$(wc -l <"$R/calls.log")
+run "$NIXPULL" once -c config.yaml || fail "the cycle in the window failed"
+echo "  nixpull (root) asked, and gave notice first (reboot.notice: 5s):"
+tail -n "+$((n + 1))" "$R/calls.log" | sed 's/^/    /'
+echo "  the stand-in wall wrote: $(tail -n 1 "$R/wall.log" 2>/dev/null | sed "s/^wall: //")"
+"$NIXPULL" status -c config.yaml | grep '^reboot:' | sed 's/^/  /'
+
+step "The notice is over: nixpull records what it reboots into, then reboots"
+notice_end=$(( $(date +%s) + 6 ))
+for _ in $(seq 10); do [ "$(date +%s)" -ge "$notice_end" ] && break; sleep 1; done
+n=$(wc -l <"$R/calls.log")
+run "$NIXPULL" once -c config.yaml || fail "the reboot cycle failed"
+tail -n "+$((n + 1))" "$R/calls.log" | grep -q '^systemctl reboot$' ||
+    fail "systemctl reboot was not called"
+echo "  nixpull (root) ran the stand-in 'systemctl reboot' (it reboots nothing):"
+tail -n "+$((n + 1))" "$R/calls.log" | sed 's/^/    /'
+echo "  $TEST_DIR/state/reboot.json: into $(jq -r .into state/reboot.json)"
+
+step "The stand-in reboot: the machine comes back on v5"
+ln -sfn "$v5" "$R/run/booted-system"
+cat /proc/sys/kernel/random/uuid >boot_id
+echo "  run/booted-system -> v5; a new boot has a new boot id ($(cat boot_id)):"
+echo "  nixpull is started in a mount namespace where /proc/sys/kernel/random/boot_id"
+echo "  says so"
+# newboot CMD...: CMD sees the new boot id, as after a real reboot.
+newboot() {
+	unshare -m --propagation private sh -c \
+	    'mount --bind "$0" /proc/sys/kernel/random/boot_id && exec "$@"' \
+	    "$TEST_DIR/boot_id" "$@"
+}
+if ! newboot true 2>/dev/null; then
+	echo "  (no mount namespace here: the build's NIXPULL_TEST_BOOT_ID hook instead)"
+	newboot() { NIXPULL_TEST_BOOT_ID=$(cat "$TEST_DIR/boot_id") "$@"; }
+fi
+n=$(wc -l <"$R/calls.log")
+printf '$ %s\n' "$NIXPULL once -c config.yaml"
+newboot "$NIXPULL" once -c config.yaml || fail "the first cycle after the reboot failed"
+[ "$(jq -r .reboot.last.result state/status.json)" = rebooted ] ||
+    fail "the reboot was not confirmed: $(jq -c .reboot state/status.json)"
+echo "  nixpull (root) confirmed the booted system, ran the health checks:"
+tail -n "+$((n + 1))" "$R/calls.log" | sed 's/^/    /'
+"$NIXPULL" status -c config.yaml | grep -A1 -E '^(reboot|last reboot):' | sed 's/^/  /'
 
 echo
 echo "demo: done (set TEST_KEEP=1 to keep $TEST_DIR)"
