@@ -16,6 +16,7 @@
 #include "status.h"
 
 struct config;
+struct err;
 
 /* What lives across cycles of one agent process. */
 struct agent {
@@ -29,5 +30,20 @@ struct agent {
 	void		(*phase_hook)(const char *phase); /* e.g. sd_notify */
 	struct fetcher	 fetcher;	/* poll, fetch, select, verify */
 };
+
+void	agent_init(struct agent *a, const struct config *cfg,
+	    const volatile sig_atomic_t *cancel);
+void	agent_release(struct agent *a);
+/* Starts the fetcher; -1 with e saying why (e.g. no privsep.user). */
+int	agent_start(struct agent *a, struct err *e);
+/* After a reload: the next poll starts a fetcher with the new config; a
+ * new host name starts the document again from the one saved on disk. */
+void	agent_reload(struct agent *a, const struct config *cfg,
+	    bool new_host);
+/* The machine (platform_probe) into a->plat and the status document. */
+void	agent_probe(struct agent *a);
+/* `nix --version` for the status, once per agent, and only when a build
+ * or an activation is about to run. */
+void	agent_probe_nix(struct agent *a);
 
 #endif

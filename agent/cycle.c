@@ -1,6 +1,21 @@
 /*
- * One cycle, top-down: poll, select and verify here; build, activate and
- * check in deploy.c; the status document in publish.c.
+ * The cycle driver: one cycle, step by step, and the only way in for the
+ * daemon (cycle.h).  The steps and their files:
+ *
+ *	resume an interrupted activation	resume.c
+ *	poll, fetch (in the fetcher)		fetch.c, via fetcher.c
+ *	select and verify (in the fetcher)	select.c, select_trust.c
+ *	this host's turn in a rollout		turn.c
+ *	tune the build				tune.c
+ *	build, or substitute			source.c (build.c, substitute.c)
+ *	activate				activate.c
+ *	health checks				checks.c
+ *	roll back				rollback.c
+ *	record what was deployed		record.c, state.c
+ *	reboot when needed			reboot.c
+ *	report: the status document		publish.c
+ *
+ * The machine and what lives across cycles are agent.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,57 +23,22 @@
 
 #include <git2.h>
 
+#include "activate.h"
 #include "allowed_signers.h"
+#include "build.h"
 #include "config.h"
 #include "cycle_int.h"
+#include "fetch.h"
+#include "fsutil.h"
 #include "log.h"
 #include "reboot.h"
-#include "fetch.h"
 #include "report.h"
 #include "spawn.h"
 #include "timeutil.h"
+#include "tune.h"
 #include "turn.h"
 
 #define VERSION_TIMEOUT_MS	30000
-
-void
-agent_init(struct agent *a, const struct config *cfg,
-    const volatile sig_atomic_t *cancel)
-{
-	memset(a, 0, sizeof(*a));
-	a->cfg = cfg;
-	a->cancel = cancel;
-	platform_init(&a->plat);
-	platform_identify(&a->plat);
-	status_init(&a->st);
-	fetcher_init(&a->fetcher, cfg);
-}
-
-int
-agent_start(struct agent *a, struct err *e)
-{
-	return fetcher_start(&a->fetcher, e);
-}
-
-void
-agent_reload(struct agent *a, const struct config *cfg, bool new_host)
-{
-	fetcher_stop(&a->fetcher);
-	fetcher_init(&a->fetcher, cfg);
-	a->cfg = cfg;
-	if (new_host) {
-		status_release(&a->st);
-		status_init(&a->st);
-		a->st_loaded = false;
-	}
-}
-
-void
-agent_release(struct agent *a)
-{
-	fetcher_stop(&a->fetcher);
-	status_release(&a->st);
-}
 
 const char *
 cycle_outcome_name(enum cycle_outcome o)
@@ -86,40 +66,6 @@ set_str(char **field, const char *v)
 {
 	free(*field);
 	*field = v ? xstrdup(v) : NULL;
-}
-
-/* The machine's facts, for the tuner and the status document: only when
- * the cycle will do something (on darwin the probe runs programs). */
-void
-agent_probe(struct agent *a)
-{
-	struct status_system *sys = &a->st.system;
-	struct err e;
-
-	platform_init(&a->plat);
-	if (platform_probe(&a->plat, &e) == -1)
-		log_warnx("probe: %s", e.msg);
-	set_str(&sys->os, a->plat.os);
-	set_str(&sys->arch, a->plat.arch);
-	if (a->plat.nix_version[0])
-		set_str(&sys->nix_version, a->plat.nix_version);
-	sys->cpus = (int)platform_cpu_budget(&a->plat);
-	sys->mem_bytes = a->plat.mem_total ? (int64_t)a->plat.mem_total : -1;
-	sys->on_battery = a->plat.on_battery;
-}
-
-void
-agent_probe_nix(struct agent *a)
-{
-	struct err e;
-
-	if (a->nix_probed)
-		return;
-	a->nix_probed = true;
-	if (platform_probe_nix(&a->plat, NULL, &e) == -1)
-		log_warnx("probe: %s", e.msg);
-	else if (a->plat.nix_version[0])
-		set_str(&a->st.system.nix_version, a->plat.nix_version);
 }
 
 /* The document starts from the last one saved, so a restart goes on. */
@@ -322,6 +268,287 @@ take_turn(struct cycle *c)
 	}
 }
 
+static char *
+scratch_dir(const struct config *cfg)
+{
+	char *d = xasprintf("%s/scratch", cfg->state_dir);
+	struct err e;
+
+	/* nixos-rebuild (bash) may leave ./result behind: a fresh dir. */
+	if (fs_remove_tree(d, &e) == -1 || fs_mkdir_p(d, 0700, &e) == -1)
+		log_warnx("%s", e.msg);
+	return d;
+}
+
+void
+cycle_request_init(struct activate_request *rq, struct agent *a,
+    const char *url, const char *rev, const char *log_path,
+    const char *scratch)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->cfg = a->cfg;
+	rq->os = a->plat.os;
+	rq->flake_url = url;
+	rq->rev = rev;
+	rq->log_path = log_path;
+	rq->scratch_dir = scratch;
+	rq->max_jobs = a->st.last_attempt.max_jobs > 0 ?
+	    a->st.last_attempt.max_jobs : 1;
+	rq->cores = a->st.last_attempt.cores >= 0 ?
+	    a->st.last_attempt.cores : 0;
+}
+
+/* How store_path is to be activated (activate.h), noted in the status.
+ * -1 with e when it cannot be (activate.command cannot be started). */
+int
+cycle_choose(struct agent *a, struct activate_request *rq,
+    const char *store_path, struct err *e)
+{
+	int r;
+
+	rq->store_path = store_path;
+	r = activate_choose(rq, e);
+	free(a->st.last_attempt.activation);
+	a->st.last_attempt.activation = r != 0 ? NULL :
+	    xstrdup(activate_method_name(rq->method, rq->os));
+	if (r == 0 && rq->method == ACTIVATE_FLAKE)
+		attempt_evaluated(a);	/* nixos-rebuild --flake evaluates */
+	return r == 0 ? 0 : -1;
+}
+
+/* Interrupted activations of rev so far, from a left-over inflight.json. */
+static unsigned
+inflight_tries(const char *dir, const char *rev)
+{
+	struct inflight old;
+	struct err e;
+	unsigned n = 0;
+
+	if (state_load_inflight(dir, &old, &e) == 1) {
+		if (strcmp(old.rev, rev) == 0)
+			n = old.tries;
+		inflight_release(&old);
+	}
+	return n;
+}
+
+static enum cycle_outcome
+activate_built(struct cycle *c, const char *url, struct build_result *br)
+{
+	struct agent *a = c->a;
+	const struct config *cfg = c->cfg;
+	struct activate_request rq;
+	struct spawn_result res;
+	struct inflight f;
+	struct err e;
+	char *scratch = scratch_dir(cfg);
+	char *prev = state_resolve_system(cfg->activate.current_system);
+	enum cycle_outcome o;
+	uint64_t t0;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.rev, sizeof(f.rev), "%s", c->sel.rev);
+	f.store_path = br->store_path;
+	f.prev_system = prev;
+	f.signer = c->sel.signer.principals;
+	f.key_fingerprint = c->sel.signer.fingerprint;
+	f.started_at = time_now();
+	f.committed_at = (time_t)c->sel.commit_time;
+	f.tries = inflight_tries(cfg->state_dir, f.rev);
+	trust_inflight(&f, &c->sel);
+	if (state_save_inflight(cfg->state_dir, &f, &c->err) == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		o = CYCLE_FAILED;
+		goto out;
+	}
+	cycle_request_init(&rq, a, url, c->sel.rev, br->log_path, scratch);
+	attempt_phase(a, PHASE_ACTIVATE, STATE_ACTIVATING);
+	t0 = time_monotonic_ms();
+	r = cycle_choose(a, &rq, br->store_path, &e) == -1 ? -2 :
+	    activate_run(&rq, &res, &e);
+	if (r == -2) {
+		/* Not started: the system is untouched, nothing to roll
+		 * back, and the revision is not to blame. */
+		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
+		if (state_clear_inflight(cfg->state_dir, &c->err) == -1)
+			log_warnx("%s", c->err.msg);
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, e.msg, NULL);
+		o = CYCLE_FAILED;
+		goto out;
+	}
+	if (r == -1) {
+		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
+		o = rollback_failed(a, &rq, prev, e.msg, res.tail);
+		goto out;
+	}
+	attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
+	if (checks_step(a, br->log_path, &res, &e) == -1) {
+		o = rollback_failed(a, &rq, prev, e.msg, res.tail);
+		goto out;
+	}
+	record_deployed(a, c->sel.rev, br->store_path,
+	    c->sel.signer.principals, c->sel.signer.fingerprint,
+	    (time_t)c->sel.commit_time, c->sel.tofu);
+	trust_record(cfg->state_dir, &c->sel);
+	if (state_clear_inflight(cfg->state_dir, &e) == -1)
+		log_warnx("%s", e.msg);
+	attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
+	log_info("deployed %.12s (%s)", c->sel.rev, br->store_path);
+	o = CYCLE_CURRENT;
+ out:
+	free(prev);
+	free(scratch);
+	return o;
+}
+
+static int
+tune(struct cycle *c)
+{
+	struct agent *a = c->a;
+	struct tune_result t;
+
+	if (tune_choose(&a->plat, c->cfg, &t, &c->err) == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		return -1;
+	}
+	a->st.last_attempt.max_jobs = c->max_jobs = t.max_jobs;
+	a->st.last_attempt.cores = c->cores = t.cores;
+	if (t.defer) {
+		char *why = xasprintf("build of %.12s deferred: %s",
+		    c->sel.rev, t.reason);
+
+		attempt_end(a, RESULT_DEFERRED, STATE_DEFERRED, why, NULL);
+		free(why);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+prune_roots(struct cycle *c)
+{
+	const char *keep[2] = { c->sel.rev, c->dep.rev[0] ? c->dep.rev : NULL };
+	struct err e;
+
+	if (build_prune_gcroots(c->cfg->state_dir, keep, 2, &e) == -1)
+		log_warnx("%s", e.msg);
+}
+
+static enum cycle_outcome
+after_build(struct cycle *c, const char *url, struct build_result *br)
+{
+	struct agent *a = c->a;
+	/* boot mode changes what the next boot starts: the profile. */
+	bool boot = c->cfg->activate.mode == MODE_BOOT;
+	char *cur = state_resolve_system(boot ? c->cfg->activate.profile :
+	    c->cfg->activate.current_system);
+	enum cycle_outcome o;
+
+	if (cur && strcmp(cur, br->store_path) == 0) {
+		log_info("%.12s builds the %s system: nothing to activate",
+		    c->sel.rev, boot ? "next boot's" : "running");
+		record_deployed(a, c->sel.rev, br->store_path,
+		    c->sel.signer.principals, c->sel.signer.fingerprint,
+		    (time_t)c->sel.commit_time, c->sel.tofu);
+		trust_record(a->cfg->state_dir, &c->sel);
+		attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
+		o = CYCLE_CURRENT;
+	} else if (c->cfg->activate.mode == MODE_NONE) {
+		log_info("built %s (activate.mode none)", br->store_path);
+		attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
+		o = CYCLE_CURRENT;
+	} else if (a->cancel && *a->cancel) {
+		/* A stop came during the build's last moments: an activation
+		 * is never started once one was asked for.  The build stays
+		 * in the store (GC root); the next start activates it. */
+		attempt_record(a, RESULT_FAILED, "stopped before activation",
+		    NULL);
+		o = CYCLE_INTERRUPTED;
+	} else {
+		o = activate_built(c, url, br);
+	}
+	free(cur);
+	return o;
+}
+
+/* The state a cycle that changes nothing ends in: the one from before,
+ * unless that was ok or a cycle caught in progress. */
+static enum status_state
+settled_problem(enum status_state s)
+{
+	return status_state_is_problem(s) ? s : STATE_FAILED;
+}
+
+static enum cycle_outcome
+deploy_selected(struct cycle *c)
+{
+	struct agent *a = c->a;
+	struct build_request rq;
+	struct build_result br;
+	struct buf url = BUF_INIT(16384), attr = BUF_INIT(4096);
+	char reason[512];
+	enum cycle_outcome o;
+	uint64_t t0;
+	int r;
+
+	a->st.stale_release = c->sel.stale_release;
+	if ((r = state_is_bad(c->cfg->state_dir, c->sel.rev, reason,
+	    sizeof(reason), &c->err)) == -1) {
+		/* Not knowing whether it is bad is no licence to deploy it. */
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		return CYCLE_FAILED;
+	}
+	if (r == 1) {
+		char *why = xasprintf("%.12s is marked bad (%s); waiting for "
+		    "a newer signed revision", c->sel.rev, reason);
+
+		/* The state it left (rolled back, failed) stands: the fetch
+		 * that brought a commit above it set "fetching". */
+		attempt_end(a, RESULT_REJECTED, settled_problem(c->settled),
+		    why, NULL);
+		free(why);
+		return CYCLE_REJECTED;
+	}
+	if ((r = tune(c)) != 0)
+		return r == 1 ? CYCLE_DEFERRED : CYCLE_FAILED;
+	agent_probe_nix(a);	/* only now: a build will run */
+	build_flake_url(c->mirror, c->cfg->repo.ref, c->sel.rev, &url);
+	build_attribute(c->cfg, a->plat.os, &attr);
+	memset(&rq, 0, sizeof(rq));
+	rq.mirror = c->mirror;
+	rq.ref = c->cfg->repo.ref;
+	rq.rev = c->sel.rev;
+	rq.attr = attr.data;
+	rq.state_dir = c->cfg->state_dir;
+	rq.max_jobs = c->max_jobs;
+	rq.cores = c->cores;
+	rq.nice = c->cfg->build.profile == PROFILE_WORKSTATION ? 19 : 10;
+	rq.idle_io = c->cfg->build.profile == PROFILE_WORKSTATION;
+	rq.timeout_ms = c->cfg->build.timeout_ms;
+	rq.cancel = a->cancel;
+	attempt_phase(a, PHASE_BUILD, STATE_BUILDING);
+	t0 = time_monotonic_ms();
+	r = source_obtain(c, &rq, &br);
+	attempt_duration(a, PHASE_BUILD, time_monotonic_ms() - t0);
+	if (r == -1 && br.run.cancelled) {
+		/* Stopped: the daemon publishes the state from before. */
+		attempt_record(a, RESULT_FAILED, c->err.msg, br.run.tail);
+		o = CYCLE_INTERRUPTED;
+	} else if (r == -1) {
+		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg,
+		    br.run.tail);
+		o = CYCLE_FAILED;
+	} else {
+		o = after_build(c, url.data, &br);
+		prune_roots(c);
+	}
+	build_result_release(&br);
+	buf_release(&url);
+	buf_release(&attr);
+	return o;
+}
+
 static enum cycle_outcome
 verify_and_deploy(struct cycle *c)
 {
@@ -372,7 +599,7 @@ cycle_run(struct agent *a)
 	load_status(a);
 	flush_pending(a);
 	reboot_resume(a);	/* confirm a reboot, give the lock back */
-	if ((o = deploy_resume(a)) != CYCLE_NO_CHANGE)
+	if ((o = resume_interrupted(a)) != CYCLE_NO_CHANGE)
 		return o;
 	c.settled = a->st.state;
 	if ((o = do_poll(&c)) != CYCLE_CURRENT)

@@ -24,16 +24,6 @@ enum cycle_outcome {
 	CYCLE_INTERRUPTED,	/* a stop was asked for */
 };
 
-
-void	agent_init(struct agent *a, const struct config *cfg,
-	    const volatile sig_atomic_t *cancel);
-void	agent_release(struct agent *a);
-/* Starts the fetcher; -1 with e saying why (e.g. no privsep.user). */
-int	agent_start(struct agent *a, struct err *e);
-/* After a reload: the next poll starts a fetcher with the new config; a
- * new host name starts the document again from the one saved on disk. */
-void	agent_reload(struct agent *a, const struct config *cfg,
-	    bool new_host);
 /*
  * One cycle and what follows it (a reboot, when one is due), as `once` and
  * `run` drive it.  A stop asked for (*a->cancel) during the cycle leaves

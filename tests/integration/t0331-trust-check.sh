@@ -5,7 +5,7 @@
 # agent/cmd_trust.c over the fetcher's trust_chain_build(); keys from
 # ssh-keygen, signatures from git.  Also: nixpull verify applies the
 # host's trust.revoked_keys to the repository's signers, as the fetcher
-# does (agent/verify.c).
+# does (agent/cmd_verify.c).
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/trust_oracle.sh"
 test_require git ssh-keygen

@@ -4,7 +4,7 @@
 # signed by the old key only is rejected with the reason in the status;
 # signed by the new key too it is accepted, and a release by the new key
 # alone deploys; a deploy resumed from inflight.json records its trust in
-# trust.json (agent/deploy.c deploy_resume, agent/state.c); trust rollback
+# trust.json (agent/resume.c, agent/state.c); trust rollback
 # is refused; expired trust refuses new releases unless on_expired: warn.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/trust_oracle.sh"

@@ -9,7 +9,9 @@ header of a module that includes one of its own: no include cycles anywhere
 in common/ or agent/.  A module is P.c and P.h with the files named P_*
 beside them (config_set.c and config_int.h are config's, fetcher_msg.c is
 the fetcher's): the parts of one concern may share a private header, two
-concerns may not lean on each other.  Prints one line per violation
+concerns may not lean on each other.  Only a module with a P.c has parts:
+cmd.h is the commands' shared helpers, and each cmd_*.c is a command of
+its own.  Prints one line per violation
 (file:line: what) and exits 1 if there is any.
 """
 import os
@@ -42,7 +44,7 @@ def main():
             layer = rel[1] if rel[0] == "common" else "agent"
             where[os.path.basename(path)] = layer
     names = {(os.path.dirname(p), os.path.splitext(os.path.basename(p))[0])
-             for p in sources(src)}
+             for p in sources(src) if p.endswith(".c")}
     hdir = {}           # header name -> its directory
     for p in sources(src):
         if p.endswith(".h"):

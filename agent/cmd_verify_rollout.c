@@ -1,6 +1,6 @@
 /*
  * nixpull verify: the rollout plan of a release and this host's turn
- * (verify.h).  The plan and the release time are read as the fetcher
+ * (cmd_verify.h).  The plan and the release time are read as the fetcher
  * reads them (release.c) and parsed as the agent parses them (rollout.h),
  * so a plan the agent would reject is rejected here with the same words.
  */
@@ -13,7 +13,7 @@
 #include "rollout.h"
 #include "timeutil.h"
 #include "turn.h"
-#include "verify.h"
+#include "cmd_verify.h"
 
 /* "2026-12-03T14:00Z" */
 static void

@@ -20,7 +20,7 @@
 #include "gitsig.h"
 #include "select.h"
 #include "state.h"
-#include "verify.h"
+#include "cmd_verify.h"
 
 struct verify_opts {
 	const char	*config;

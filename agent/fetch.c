@@ -1,5 +1,5 @@
 /*
- * Step 1: poll the tracked ref, fetch it when it moved.  See poll.h.
+ * Step 1: poll the tracked ref, fetch it when it moved.  See fetch.h.
  */
 #include <sys/stat.h>
 

@@ -1,8 +1,8 @@
 /*
- * nixpull verify's part of a staged rollout (verify_rollout.c).
+ * nixpull verify's part of a staged rollout (cmd_verify_rollout.c).
  */
-#ifndef NIXPULL_VERIFY_H
-#define NIXPULL_VERIFY_H
+#ifndef NIXPULL_CMD_VERIFY_H
+#define NIXPULL_CMD_VERIFY_H
 
 #include <git2.h>
 
