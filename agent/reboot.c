@@ -48,9 +48,12 @@ struct rstate {
 	char	*boot_id;	/* the boot it was asked from */
 	char	*failed_into;	/* came back on another system: no retry */
 	bool	 checks_due;	/* checks before steady-state */
+	bool	 lock_held;	/* pre-reboot sent, no steady-state since */
 };
 
-static bool resumed;
+static bool resumed;	/* reboot_resume confirmed a reboot already */
+static bool steady;	/* steady-state succeeded in this process */
+static bool lock_down;	/* steady-state failed in this cycle */
 
 static void
 rstate_release(struct rstate *r)
@@ -100,6 +103,7 @@ rstate_load(const char *state_dir, struct rstate *r)
 		r->boot_id = jdup(j, "boot_id");
 		r->failed_into = jdup(j, "failed_into");
 		r->checks_due = json_is_true(json_object_get(j, "checks_due"));
+		r->lock_held = json_is_true(json_object_get(j, "lock_held"));
 	}
 	json_decref(j);
 	buf_release(&b);
@@ -110,12 +114,13 @@ static void
 rstate_save(const char *state_dir, const struct rstate *r)
 {
 	char *path = xasprintf("%s/%s", state_dir, REBOOT_FILE), *s;
-	json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s?,s:s?,s:b}",
+	json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s?,s:s?,s:b,s:b}",
 	    "pending_since", (json_int_t)r->pending_since,
 	    "notice_at", (json_int_t)r->notice_at,
 	    "rebooting_at", (json_int_t)r->rebooting_at,
 	    "into", r->into, "boot_id", r->boot_id,
-	    "failed_into", r->failed_into, "checks_due", r->checks_due);
+	    "failed_into", r->failed_into, "checks_due", r->checks_due,
+	    "lock_held", r->lock_held);
 	struct err e;
 
 	s = json_dumps(j, JSON_INDENT(2));
@@ -320,42 +325,59 @@ healthy_after_boot(struct agent *a)
 	return ok;
 }
 
+/*
+ * steady-state: once per process at start (Zincati's rule: a host that
+ * rebooted by hand returns its slot), and whenever the host holds a slot
+ * (lock_held) it no longer needs.  The slot is kept while a reboot asked
+ * for in this boot is still to come (rebooting_at: the step decides) and,
+ * after a boot, until the health checks pass.  A failure is tried again
+ * at the next call; lock_held survives restarts.
+ */
+static void
+give_back(struct agent *a, struct rstate *r)
+{
+	struct fleetlock_answer ans;
+	struct err e;
+
+	if (a->cfg->reboot.fleet_lock.url == NULL || r->rebooting_at != 0 ||
+	    r->checks_due || (steady && !r->lock_held) || lock_down)
+		return;
+	if (lock_call(a->cfg, false, &ans, &e) == 0) {
+		steady = true;
+		log_info("fleet lock: steady-state");
+		if (r->lock_held) {
+			r->lock_held = false;
+			rstate_save(a->cfg->state_dir, r);
+		}
+	} else {
+		lock_down = true;	/* once a cycle is enough */
+		log_warnx("%s (steady-state tried again next cycle)", e.msg);
+	}
+}
+
 void
 reboot_resume(struct agent *a)
 {
-	static bool steady;
-	struct fleetlock_answer ans;
 	struct rstate r;
-	struct err e;
-	bool in_flight;
 
+	lock_down = false;
 	if (!resumed) {
 		resumed = true;
 		rstate_load(a->cfg->state_dir, &r);
 		if (r.rebooting_at != 0) {
 			confirm(a, &r);
-			rstate_save(a->cfg->state_dir, &r);
+			/* The report first: killed in between, the next start
+			 * confirms again rather than forget the reboot. */
 			publish(a, 1);
+			rstate_save(a->cfg->state_dir, &r);
 		}
 		rstate_release(&r);
 	}
-	if (!healthy_after_boot(a) || steady ||
-	    a->cfg->reboot.fleet_lock.url == NULL)
+	if (!healthy_after_boot(a))
 		return;
 	rstate_load(a->cfg->state_dir, &r);
-	in_flight = r.rebooting_at != 0;
+	give_back(a, &r);
 	rstate_release(&r);
-	if (in_flight) {
-		/* Our reboot was asked for in this boot (the agent was
-		 * killed, or restarted, before it happened): the slot stays
-		 * ours until the next boot; the step asks again. */
-		return;
-	}
-	if (lock_call(a->cfg, false, &ans, &e) == 0) {
-		steady = true;
-		log_info("fleet lock: steady-state");
-	} else
-		log_warnx("%s (steady-state tried again next cycle)", e.msg);
 }
 
 /* What differs between the booted system and the next boot's. */
@@ -365,9 +387,17 @@ reason(const struct config *cfg, const char *into, const char *booted)
 	static const char *const parts[] = { "kernel", "initrd",
 	    "kernel-modules" };
 	static const char *const names[] = { "kernel", "initrd", "modules" };
-	char *pa, *pb, *ta, *tb;
+	char *pa, *pb, *ta, *tb, *cur;
 	const char *why = NULL;
 
+	/* Switch mode, and the next boot's system is not the one that runs:
+	 * NixOS refused the switch, it was installed for the next boot
+	 * (cycle.c, docs/switch-inhibitors.md). */
+	cur = state_resolve_system(cfg->activate.current_system);
+	if (cfg->activate.mode == MODE_SWITCH && into && cur &&
+	    strcmp(into, cur) != 0)
+		why = "switch-inhibited";
+	free(cur);
 	for (size_t i = 0; why == NULL && into && booted && i < 3; i++) {
 		pa = xasprintf("%s/%s", into, parts[i]);
 		pb = xasprintf("%s/%s", booted, parts[i]);
@@ -571,9 +601,19 @@ reboot_now(struct agent *a, struct rstate *r, time_t t)
 	bool is_darwin = strcmp(a->plat.os, "darwin") == 0;
 	struct fleetlock_answer ans;
 	struct err e;
+	bool held = r->lock_held;
+	int rc;
 
+	if (a->cfg->reboot.fleet_lock.url != NULL) {
+		/* Recorded first: a request whose answer is lost (killed,
+		 * timed out) may still have taken the slot. */
+		r->lock_held = true;
+		rstate_save(a->cfg->state_dir, r);
+	}
 	if (a->cfg->reboot.fleet_lock.url != NULL &&
-	    lock_call(a->cfg, true, &ans, &e) != 0) {
+	    (rc = lock_call(a->cfg, true, &ans, &e)) != 0) {
+		if (rc == FLEETLOCK_REFUSED && !held)
+			r->lock_held = false;	/* the server said no */
 		if (ans.kind[0])
 			set_blocked(a, "fleet-lock %s: %s", ans.kind,
 			    ans.value);
@@ -582,6 +622,7 @@ reboot_now(struct agent *a, struct rstate *r, time_t t)
 		log_info("reboot deferred: %s", a->st.reboot.blocked_by);
 		return REBOOT_DEFERRED;
 	}
+	lock_down = false;	/* it answered */
 	free(r->boot_id);
 	r->boot_id = boot_id();
 	r->rebooting_at = t;
@@ -597,10 +638,34 @@ reboot_now(struct agent *a, struct rstate *r, time_t t)
 	log_warnx("%s", a->st.reboot.blocked_by);
 	r->rebooting_at = 0;
 	rstate_save(a->cfg->state_dir, r);
-	if (a->cfg->reboot.fleet_lock.url != NULL &&
-	    lock_call(a->cfg, false, &ans, &e) != 0)
-		log_warnx("%s", e.msg);
+	give_back(a, r);
 	return REBOOT_FAILED;
+}
+
+/*
+ * Not rebooting now.  A reboot asked for earlier in this boot did not
+ * happen (the agent was killed before or while asking for it, or the
+ * reboot went nowhere) and may not happen now (the window closed, someone
+ * logged in, it is no longer needed): it is forgotten and its slot given
+ * back, so that the host does not keep a reboot slot of its group while
+ * it waits.  The reboot itself stays pending and takes the lock again
+ * when it may go on.
+ */
+static void
+not_now(struct agent *a, struct rstate *r)
+{
+	char at[64];
+
+	if (r->rebooting_at != 0) {
+		if (time_format_rfc3339(r->rebooting_at, at, sizeof(at)) == -1)
+			snprintf(at, sizeof(at), "?");
+		log_info("the reboot asked for at %s did not happen and may "
+		    "not happen now: forgotten, the fleet lock goes back", at);
+		r->rebooting_at = 0;
+		rstate_save(a->cfg->state_dir, r);
+	}
+	if (r->lock_held)
+		give_back(a, r);
 }
 
 static void
@@ -639,6 +704,7 @@ reboot_step(struct agent *a)
 	if (a->st.reboot_required != 1 || (r.failed_into && r.into &&
 	    strcmp(r.failed_into, r.into) == 0)) {
 		clear_pending(a, &r);
+		not_now(a, &r);
 		o = REBOOT_NOT_NEEDED;
 		goto out;
 	}
@@ -657,6 +723,8 @@ reboot_step(struct agent *a)
 	    strcmp(old, sr->blocked_by) != 0))
 		log_info("reboot pending (%s): waiting for %s", sr->reason,
 		    sr->blocked_by);
+	if (o == REBOOT_DEFERRED)
+		not_now(a, &r);
 	if (o != REBOOT_STARTED) {	/* reboot_now published "rebooting" */
 		rstate_save(a->cfg->state_dir, &r);
 		publish(a, 1);

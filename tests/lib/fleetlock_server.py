@@ -11,10 +11,19 @@ header "fleet-lock-protocol: true" and the body
 200 on success; otherwise a 4xx/5xx with {"kind": ..., "value": ...}.
 
 usage: fleetlock_server.py PORTFILE STATEFILE [--slots N] [--delay S]
+                           [--port P] [--hold FILE]
   STATEFILE  JSON {group: [holder ids]}, read at each request and written
              back (a test may preset holders); every request is appended
              to $NIXPULL_TEST_ROOT/calls.log as "fleetlock OP ID GROUP"
   --delay S  answer after S seconds (a slow server)
+  --port P   listen on P (default: any free port); a test that stops the
+             server can start it again where the client looks for it
+  --hold FILE
+             while FILE exists and its first line names the request's OP
+             (pre-reboot, steady-state), the server does what was asked
+             (STATEFILE written), then writes OP to FILE.held and waits
+             (300 s at most) for FILE to go before it answers: a test
+             kills the client there, its slot taken but the 200 unseen
 """
 import json, os, re, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +32,8 @@ args = sys.argv[1:]
 portfile, statefile = args[0], args[1]
 slots = int(args[args.index('--slots') + 1]) if '--slots' in args else 1
 delay = float(args[args.index('--delay') + 1]) if '--delay' in args else 0
+port = int(args[args.index('--port') + 1]) if '--port' in args else 0
+hold = args[args.index('--hold') + 1] if '--hold' in args else None
 GROUP = re.compile(r'^[a-zA-Z0-9.-]+$')
 
 
@@ -89,10 +100,32 @@ class H(BaseHTTPRequestHandler):
         elif cid in holders:
             holders.remove(cid)
         save(st)
+        self.hold(op)
         self.answer(200)
 
+    def hold(self, op):
+        try:
+            with open(hold) as f:
+                want = f.readline().strip()
+        except (OSError, TypeError):
+            return
+        if want != op:
+            return
+        with open(hold + '.held.tmp', 'w') as f:
+            f.write(op + '\n')
+        os.replace(hold + '.held.tmp', hold + '.held')
+        for _ in range(3000):
+            if not os.path.exists(hold):
+                break
+            time.sleep(0.1)
+        try:
+            os.remove(hold + '.held')
+        except OSError:
+            pass
 
-srv = ThreadingHTTPServer(('127.0.0.1', 0), H)
+
+srv = ThreadingHTTPServer(('127.0.0.1', port), H)
+srv.daemon_threads = True
 with open(portfile + '.tmp', 'w') as f:
     f.write('%d\n' % srv.server_address[1])
 os.replace(portfile + '.tmp', portfile)
