@@ -8,7 +8,7 @@
  *	this host's turn in a rollout		turn.c
  *	tune the build				tune.c
  *	build, or substitute			source.c (build.c, substitute.c)
- *	activate				activate.c
+ *	activate				activate.c (inhibitors.c)
  *	health checks				checks.c
  *	roll back				rollback.c
  *	record what was deployed		record.c, state.c
@@ -30,6 +30,7 @@
 #include "cycle_int.h"
 #include "fetch.h"
 #include "fsutil.h"
+#include "inhibitors.h"
 #include "log.h"
 #include "reboot.h"
 #include "report.h"
@@ -332,6 +333,18 @@ inflight_tries(const char *dir, const char *rev)
 	return n;
 }
 
+/* NixOS refused to switch (inhibited): rq installs for the next boot,
+ * as activate.mode boot does (docs/switch-inhibitors.md). */
+static void
+boot_instead(struct activate_request *rq, struct config *boot,
+    const char *why)
+{
+	log_warnx("%s: installing it for the next boot", why);
+	*boot = *rq->cfg;	/* shares the strings: only read */
+	boot->activate.mode = MODE_BOOT;
+	rq->cfg = boot;
+}
+
 static enum cycle_outcome
 activate_built(struct cycle *c, const char *url, struct build_result *br)
 {
@@ -340,9 +353,11 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	struct activate_request rq;
 	struct spawn_result res;
 	struct inflight f;
+	struct config boot;
 	struct err e;
 	char *scratch = scratch_dir(cfg);
 	char *prev = state_resolve_system(cfg->activate.current_system);
+	char *inhibited = NULL, *note;
 	enum cycle_outcome o;
 	uint64_t t0;
 	int r;
@@ -365,8 +380,24 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	cycle_request_init(&rq, a, url, c->sel.rev, br->log_path, scratch);
 	attempt_phase(a, PHASE_ACTIVATE, STATE_ACTIVATING);
 	t0 = time_monotonic_ms();
-	r = cycle_choose(a, &rq, br->store_path, &e) == -1 ? -2 :
-	    activate_run(&rq, &res, &e);
+	r = cycle_choose(a, &rq, br->store_path, &e) == -1 ? -2 : 0;
+	if (r == 0 && (inhibited = inhibitors_before(&rq)) != NULL &&
+	    cfg->activate.mode == MODE_TEST) {
+		/* test cannot install for the next boot instead. */
+		err_set(&e, "%s; activate.mode test: not activated",
+		    inhibited);
+		r = -2;
+	}
+	if (r == 0) {
+		if (inhibited != NULL)
+			boot_instead(&rq, &boot, inhibited);
+		r = activate_run(&rq, &res, &e);
+	}
+	if (r == -1 && inhibited == NULL &&
+	    (inhibited = inhibitors_refused(&rq, &res, prev)) != NULL) {
+		boot_instead(&rq, &boot, inhibited);
+		r = activate_run(&rq, &res, &e);
+	}
 	if (r == -2) {
 		/* Not started: the system is untouched, nothing to roll
 		 * back, and the revision is not to blame. */
@@ -383,20 +414,31 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 		goto out;
 	}
 	attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
-	if (checks_step(a, br->log_path, &res, &e) == -1) {
+	/* Installed for the next boot, the running system unchanged: no
+	 * check of it would tell anything about the new one; they run after
+	 * the reboot (reboot.c). */
+	if (inhibited == NULL &&
+	    checks_step(a, br->log_path, &res, &e) == -1) {
 		o = rollback_failed(a, &rq, prev, e.msg, res.tail);
 		goto out;
 	}
 	record_deployed(a, c->sel.rev, br->store_path,
 	    c->sel.signer.principals, c->sel.signer.fingerprint,
 	    (time_t)c->sel.commit_time, c->sel.tofu);
+	if (inhibited != NULL)
+		a->st.reboot_required = 1;	/* runs after a reboot only */
 	trust_record(cfg->state_dir, &c->sel);
 	if (state_clear_inflight(cfg->state_dir, &e) == -1)
 		log_warnx("%s", e.msg);
-	attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
-	log_info("deployed %.12s (%s)", c->sel.rev, br->store_path);
+	note = inhibited ? xasprintf("%s; installed for the next boot",
+	    inhibited) : NULL;
+	attempt_end(a, RESULT_SUCCESS, STATE_OK, note, NULL);
+	free(note);
+	log_info("deployed %.12s (%s)%s", c->sel.rev, br->store_path,
+	    inhibited ? " for the next boot" : "");
 	o = CYCLE_CURRENT;
  out:
+	free(inhibited);
 	free(prev);
 	free(scratch);
 	return o;

@@ -46,6 +46,7 @@
 #define MAX_REBOOT_WINDOWS	16		/* reboot.windows entries */
 #define MAX_FLEETLOCK_BODY	(64 * 1024)	/* one FleetLock answer */
 #define MAX_LOGIND_OUTPUT	(1024 * 1024)	/* loginctl / busctl listing */
+#define MAX_SWITCH_INHIBITORS	(64 * 1024)	/* a system's switch-inhibitors file */
 
 #define MAX_ROLLOUT_SIZE	(32 * 1024)	/* .nixpull/rollout.yaml (sent in FM_SELECTED) */
 #define MAX_ROLLOUT_WAVES	64		/* waves in one plan */

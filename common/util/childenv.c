@@ -8,7 +8,10 @@ extern char **environ;
 
 static const char *const exact[] = {
 	"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR",
-	"LOCALE_ARCHIVE", "SSL_CERT_FILE", "TERM", NULL,
+	"LOCALE_ARCHIVE", "SSL_CERT_FILE", "TERM",
+	/* The override of NixOS' pre-switch checks, for switch-to-
+	 * configuration however it is reached (docs/switch-inhibitors.md). */
+	"NIXOS_NO_CHECK", NULL,
 };
 
 static const char *const prefixes[] = {

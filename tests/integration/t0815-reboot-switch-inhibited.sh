@@ -94,6 +94,151 @@ test_expect_success_here 'nixos-rebuild switch --store-path refused: profile mov
 	test "$(current)" = "$a"
 '
 
+# ---- nixpull ---------------------------------------------------------------
+
 rm -rf "$R" && mkdir -p "$R/run"
+T0=$(date -u -d '2027-01-04 12:00' +%s)		# a Monday, noon
+WIN=$((T0 + 14 * 3600 + 600))			# Tuesday 02:10
+export NIXPULL_TEST_NOW=$T0 NIXPULL_TEST_BOOT_ID=boot-1
+
+# rcfg REBOOT_LINES: config.yaml with a health check and a reboot section.
+rcfg() {
+	e2e_config "  profile: server" "  profile: $P
+  health_checks:
+    - systemctl is-system-running" "reboot:
+$1"
+}
+WINDOW='  windows:
+    - { days: "*", start: "02:00", length: 1h }
+  tz: UTC
+  notice: 0s'
+nreboots() { grep -c "^systemctl reboot$" "$R/calls.log" || true; }
+nchecks() { grep -c "^systemctl is-system-running$" "$R/calls.log" || true; }
+rj() { jq -r "$1" "$S/reboot.json"; }
+status_line() { "$NIXPULL" status -c config.yaml | grep "^$1"; }
+
+test_expect_success_here 'a system with switch inhibitors deployed and booted' '
+	rcfg "  policy: never" &&
+	release "v1,inhibit:dbus-implementation=dbus,inhibit:systemd=258" &&
+	test_expect_code 0 once &&
+	sys1=$(current) &&
+	test -f "$sys1/switch-inhibitors" &&
+	test "$(profile)" = "$sys1" &&
+	ln -s "$sys1" "$R/run/booted-system" &&
+	test "$(st .state)" = ok
+'
+
+test_expect_success_here 'equal inhibitors (one added): switched as usual' '
+	release "v2,inhibit:dbus-implementation=dbus,inhibit:systemd=258,inhibit:tpm=2" &&
+	n=$(nchecks) &&
+	test_expect_code 0 once &&
+	sys2=$(current) &&
+	test "$sys2" != "$sys1" &&
+	test "$(profile)" = "$sys2" &&
+	test_grep "^switch $sys2$" "$R/switch.log" &&
+	test "$(nchecks)" = $((n + 1)) &&
+	test "$(st .last_attempt.error)" = null &&
+	test "$(st .reboot_required)" = false &&
+	test "$(st .reboot.pending)" != true
+'
+
+test_expect_success_here 'changed: installed for the next boot, nothing switched, no health check' '
+	release "v3,inhibit:dbus-implementation=broker,inhibit:systemd=258" &&
+	rev3=$rev &&
+	n=$(ncalls) c=$(nchecks) &&
+	test_expect_code 0 once &&
+	sys3=$(built "$rev3") &&
+	test -d "$sys3" &&
+	test "$(current)" = "$sys2" &&
+	test "$(profile)" = "$sys3" &&
+	calls_since "$n" >new &&
+	test_grep "^$(call_line nixos-rebuild boot --store-path "$sys3" --no-reexec)$" new &&
+	test_grep_not "^nixos-rebuild switch" new &&
+	test_grep "^boot $sys3$" "$R/switch.log" &&
+	test_grep_not "^switch $sys3$" "$R/switch.log" &&
+	test "$(nchecks)" = "$c" &&
+	test "$(st .state)" = ok &&
+	test "$(st .last_attempt.result)" = success &&
+	test "$(st .deployed.rev)" = "$rev3" &&
+	test "$(st .deployed.store_path)" = "$sys3" &&
+	st .last_attempt.error >err &&
+	test_grep "inhibited" err &&
+	test_grep "dbus-implementation: dbus -> broker" err &&
+	test_grep "installed for the next boot" err &&
+	test_grep "switch to ${rev3:0:12} inhibited" once.log
+'
+
+test_expect_success 'policy never: the reboot it needs is reported, not done' '
+	test "$(st .reboot_required)" = true &&
+	test "$(st .reboot.pending)" = true &&
+	test "$(st .reboot.reason)" = switch-inhibited &&
+	test "$(st .reboot.blocked_by)" = "policy never" &&
+	test "$(nreboots)" = 0 &&
+	status_line reboot: >line &&
+	test_grep "^reboot: +pending \(switch-inhibited\) since .*; not rebooted by nixpull \(policy never\)$" line
+'
+
+test_expect_success_here 'when-needed: waits for the window, then reboots into it' '
+	rcfg "  policy: when-needed
+$WINDOW" &&
+	test_expect_code 0 once &&
+	test "$(st .reboot.blocked_by)" = window &&
+	test "$(st .reboot.reason)" = switch-inhibited &&
+	test "$(nreboots)" = 0 &&
+	NIXPULL_TEST_NOW=$WIN test_expect_code 0 once &&
+	test "$(nreboots)" = 1 &&
+	test "$(tail -n 1 "$R/calls.log")" = "systemctl reboot" &&
+	test "$(rj .into)" = "$sys3" &&
+	test "$(st .reboot.blocked_by)" = rebooting &&
+	test "$(current)" = "$sys2"
+'
+
+test_expect_success_here 'after the reboot: confirmed, the health checks run, nothing pending' '
+	ln -sfn "$sys3" "$R/run/booted-system" &&
+	ln -sfn "$sys3" "$R/run/current-system" &&
+	c=$(nchecks) &&
+	NIXPULL_TEST_NOW=$((WIN + 60)) NIXPULL_TEST_BOOT_ID=boot-2 \
+	    test_expect_code 0 once &&
+	test "$(st .reboot.last.result)" = rebooted &&
+	test "$(st .reboot.last.into)" = "$sys3" &&
+	test "$(nchecks)" -gt "$c" &&
+	test "$(st .reboot.pending)" != true &&
+	test "$(st .reboot_required)" = false &&
+	test "$(nreboots)" = 1
+'
+
+test_expect_success_here 'a refusal not foreseen (a file that is not JSON): recognised, installed for the next boot' '
+	rcfg "  policy: never" &&
+	release "v4,inhibit-bad" &&
+	rev4=$rev &&
+	n=$(ncalls) c=$(nchecks) &&
+	NIXPULL_TEST_BOOT_ID=boot-2 test_expect_code 0 once &&
+	sys4=$(built "$rev4") &&
+	calls_since "$n" >new &&
+	test_grep "^$(call_line nixos-rebuild switch --store-path "$sys4" --no-reexec)$" new &&
+	test_grep "^$(call_line nixos-rebuild boot --store-path "$sys4" --no-reexec)$" new &&
+	test "$(current)" = "$sys3" &&
+	test "$(profile)" = "$sys4" &&
+	test "$(nchecks)" = "$c" &&
+	test "$(st .state)" = ok &&
+	test "$(st .deployed.store_path)" = "$sys4" &&
+	test "$(st .reboot.reason)" = switch-inhibited &&
+	st .last_attempt.error >err &&
+	test_grep "refused" err &&
+	test_grep "installed for the next boot" err &&
+	! is_bad "$rev4"
+'
+
+test_expect_success_here 'NIXOS_NO_CHECK=1 in the agent'"'"'s environment: switched all the same' '
+	ln -sfn "$sys4" "$R/run/booted-system" &&
+	ln -sfn "$sys4" "$R/run/current-system" &&
+	release "v5,inhibit:dbus-implementation=dbus" &&
+	NIXPULL_TEST_BOOT_ID=boot-3 NIXOS_NO_CHECK=1 test_expect_code 0 once &&
+	sys5=$(current) &&
+	test "$sys5" != "$sys4" &&
+	test "$(profile)" = "$sys5" &&
+	test "$(st .last_attempt.error)" = null &&
+	test "$(st .reboot.pending)" != true
+'
 
 test_done
