@@ -9,7 +9,8 @@
  *	org.freedesktop.login1.Manager ListInhibitors
  *	org.freedesktop.login1(5): ListInhibitors() -> a(ssssuu) (what, who,
  *	why, mode, uid, pid); busctl(1) --json prints {"type","data"}
- *   wall MESSAGE	the notice (util-linux wall(1))
+ *   wall MESSAGE	the notice (util-linux wall(1)); and on graphical
+ *			sessions notify-send (desktop.h)
  *   systemctl reboot / shutdown -r now (darwin)
  * Delay inhibitors need nothing from us: logind itself waits for them
  * (up to InhibitDelayMaxSec) once the reboot is asked for.
@@ -24,6 +25,7 @@
 
 #include "activate.h"
 #include "config.h"
+#include "desktop.h"
 #include "duration.h"
 #include "publish.h"
 #include "fleetlock.h"
@@ -536,6 +538,10 @@ give_notice(const struct config *cfg, const char *into)
 	argv[1] = msg;
 	if (run(argv, "wall", &e) == -1)
 		log_warnx("notice: %s", e.msg);
+	free(msg);
+	msg = xasprintf("This machine reboots in %s", d);
+	desktop_notify(msg, "nixpull installed a new system that needs a "
+	    "reboot. Save your work.");
 	free(msg);
 }
 

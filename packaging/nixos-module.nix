@@ -40,7 +40,12 @@ in
       # one is invalid); a new package runs after a restart or a reboot.
       restartIfChanged = false;
       reloadTriggers = [ configFile ];
-      path = [ config.nix.package pkgs.git config.systemd.package ];
+      # util-linux: wall and runuser for the reboot notice; notify-send
+      # (libnotify) for its desktop notifications, on machines with a
+      # graphical desktop (services.graphical-desktop, which display and
+      # desktop managers set; `or`: older releases have no such option).
+      path = [ config.nix.package pkgs.git config.systemd.package pkgs.util-linux ]
+        ++ lib.optional (config.services.graphical-desktop.enable or false) pkgs.libnotify;
       serviceConfig = {
         Type = "notify";
         NotifyAccess = "main";

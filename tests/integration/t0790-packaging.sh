@@ -188,7 +188,12 @@ test_expect_success "${module_tests[2]}" '
 	echo "{\"nixpull\":{\"createHome\":false,\"description\":\"nixpull fetcher (unprivileged)\",\"group\":\"nixpull\",\"home\":\"/var/empty\",\"isNormalUser\":false,\"isSystemUser\":true,\"name\":\"nixpull\",\"uid\":null}}" >want &&
 	test_cmp want users &&
 	test "$(jq -c ".users.groups" nixos.json)" = \
-	    "{\"nixpull\":{\"gid\":null,\"members\":[],\"name\":\"nixpull\"}}"
+	    "{\"nixpull\":{\"gid\":null,\"members\":[],\"name\":\"nixpull\"}}" &&
+	names() { jq -r ".services.nixpull.path | map(sub(\"^[^-]*-\"; \"\")) | join(\" \")" "$1"; } &&
+	test "$(names nixos.json)" = "nix git systemd util-linux" &&
+	host nixos desktop.json "{ $host_nixos }" \
+	    "{ services.graphical-desktop.enable = true; }" &&
+	test "$(names desktop.json)" = "nix git systemd util-linux libnotify"
 '
 
 test_expect_success "${module_tests[3]}" '

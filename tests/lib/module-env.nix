@@ -47,6 +47,8 @@ let
     coreutils = stubPackage "coreutils";
     git = stubPackage "git";
     openssh = stubPackage "openssh";
+    util-linux = stubPackage "util-linux";
+    libnotify = stubPackage "libnotify";
     nixos-rebuild = stubPackage "nixos-rebuild";
     inherit lib;
     # For flake.nix / packaging/package.nix: inputs are named, never built.
@@ -144,6 +146,8 @@ let
           default = { };
         };
         systemd.package = mkOption { type = types.package; default = stubPackage "systemd"; };
+        # nixos/modules/services/misc/graphical-desktop.nix (mkEnableOption)
+        services.graphical-desktop.enable = mkOption { type = types.bool; default = false; };
         users.users = mkOption { type = types.attrsOf (types.submodule user); default = { }; };
         users.groups = mkOption { type = types.attrsOf (types.submodule group); default = { }; };
         networking.hostName = mkOption {
