@@ -241,4 +241,42 @@ test_expect_success_here 'NIXOS_NO_CHECK=1 in the agent'"'"'s environment: switc
 	test "$(st .reboot.pending)" != true
 '
 
+test_expect_success_here 'without --store-path (nixos-rebuild of 25.11): nix-env --set, switch-to-configuration boot' '
+	rcfg "  policy: never" &&
+	release "v6,inhibit:dbus-implementation=broker" &&
+	rev6=$rev &&
+	n=$(ncalls) &&
+	NIXPULL_TEST_BOOT_ID=boot-3 NIXPULL_TEST_REBUILD_FLAVOR=ng-2511 \
+	    test_expect_code 0 once &&
+	sys6=$(built "$rev6") &&
+	calls_since "$n" >new &&
+	test_grep "^$(call_line nix-env -p "$P" --set "$sys6")$" new &&
+	test_grep_not "^nixos-rebuild (switch|boot)" new &&
+	test "$(tail -n 1 "$R/switch.log")" = "boot $sys6" &&
+	test "$(current)" = "$sys5" &&
+	test "$(profile)" = "$sys6" &&
+	test "$(st .last_attempt.activation)" = profile+switch-to-configuration &&
+	test "$(st .reboot.reason)" = switch-inhibited &&
+	st .last_attempt.error >err &&
+	test_grep "dbus-implementation: dbus -> broker" err
+'
+
+test_expect_success 'activate.mode test: nothing activated, the attempt failed, the revision not marked bad' '
+	e2e_config "  profile: server" "  profile: $P
+  mode: test" &&
+	release "v7,inhibit:dbus-implementation=other" &&
+	rev7=$rev &&
+	n=$(ncalls) &&
+	NIXPULL_TEST_BOOT_ID=boot-3 test_expect_code 1 once &&
+	calls_since "$n" >new &&
+	test_grep_not "^nixos-rebuild (switch|boot|test) " new &&
+	test "$(current)" = "$sys5" &&
+	test "$(profile)" = "$sys6" &&
+	test "$(st .state)" = failed &&
+	test "$(st .last_attempt.result)" = failed &&
+	st .last_attempt.error >err &&
+	test_grep "dbus-implementation: dbus -> other); activate.mode test: not activated" err &&
+	! is_bad "$rev7"
+'
+
 test_done
