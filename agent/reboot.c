@@ -9,6 +9,7 @@
  *	org.freedesktop.login1.Manager ListInhibitors
  *	org.freedesktop.login1(5): ListInhibitors() -> a(ssssuu) (what, who,
  *	why, mode, uid, pid); busctl(1) --json prints {"type","data"}
+ *   /usr/bin/stat -f %Su /dev/console	darwin's console user (platform.h)
  *   wall MESSAGE	the notice (util-linux wall(1)); and on graphical
  *			sessions notify-send (desktop.h)
  *   systemctl reboot / shutdown -r now (darwin)
@@ -31,6 +32,7 @@
 #include "fleetlock.h"
 #include "fsutil.h"
 #include "log.h"
+#include "platform.h"
 #include "reboot.h"
 #include "reboot_window.h"
 #include "spawn.h"
@@ -452,6 +454,24 @@ logged_in_user(struct err *e)
 	return who;
 }
 
+/* darwin: the person at the console (platform.h), or NULL. */
+static char *
+console_user(void)
+{
+	char user[256];
+	struct err e;
+
+	switch (platform_console_user(user, sizeof(user), &e)) {
+	case 1:
+		return xstrdup(user);
+	case 0:
+		return NULL;
+	default:
+		log_warnx("console user: %s", e.msg);
+		return xstrdup("unknown (stat /dev/console failed)");
+	}
+}
+
 static const char *
 str_or(const json_t *j)
 {
@@ -571,8 +591,8 @@ wait_reason(struct agent *a, struct rstate *r, time_t t)
 		r->notice_at = 0;
 		return -1;
 	}
-	if (!darwin && cfg->reboot.users == USERS_WAIT &&
-	    (who = logged_in_user(&e)) != NULL) {
+	if (cfg->reboot.users == USERS_WAIT && (who = darwin ?
+	    console_user() : logged_in_user(&e)) != NULL) {
 		set_blocked(a, "user %s", who);
 		free(who);
 		r->notice_at = 0;	/* notice again once they are gone */

@@ -348,6 +348,44 @@ platform_parse_vm_stat(const char *text, uint64_t *available, struct err *e)
 	return 0;
 }
 
+int
+platform_parse_console_user(const char *text, char *user, size_t n,
+    struct err *e)
+{
+	static const char *const nobody[] = { "root", "loginwindow",
+	    "_mbsetupuser" };
+	const char *s = text, *rest;
+	size_t len, i;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	len = strcspn(s, "\n");
+	rest = s + len;
+	if (*rest == '\n' && rest[1 + strspn(rest + 1, " \t\n")] != '\0')
+		return err_set(e, "unexpected output of 'stat -f %%Su "
+		    "/dev/console': more than one line");
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len == 0)
+		return err_set(e, "unexpected output of 'stat -f %%Su "
+		    "/dev/console': nothing");
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-", s[i]) == NULL)
+			return err_set(e, "unexpected output of 'stat -f %%Su "
+			    "/dev/console': '%.*s'", (int)(len > 64 ? 64 : len),
+			    s);
+	if (len >= n)
+		return err_set(e, "console user name too long: '%.*s'",
+		    (int)(len > 64 ? 64 : len), s);
+	for (i = 0; i < sizeof(nobody) / sizeof(nobody[0]); i++)
+		if (strlen(nobody[i]) == len && strncmp(s, nobody[i], len) == 0)
+			return 0;
+	memcpy(user, s, len);
+	user[len] = '\0';
+	return 1;
+}
+
 static int
 parse_size(const char *name, const char *value, uint64_t *v, struct err *e)
 {
@@ -492,6 +530,27 @@ darwin_sysctl_u64(const char *name, uint64_t *v)
 	if (sysctlbyname(name, &i, &len, NULL, 0) == 0 && len == sizeof(i) &&
 	    i > 0)
 		*v = (uint64_t)i;
+}
+
+/*
+ * The console's owner, as macOS admin scripts ask it (Jamf, installers'
+ * postinstall scripts: `stat -f %Su /dev/console`).  /usr/bin/stat by its
+ * path: a nix-darwin PATH may put GNU stat first, whose -f means another
+ * thing.
+ */
+int
+platform_console_user(char *user, size_t n, struct err *e)
+{
+	static const char *const argv[] = { "/usr/bin/stat", "-f", "%Su",
+	    "/dev/console", NULL };
+	struct buf out;
+	int r;
+
+	r = darwin_capture(argv, &out, e);
+	if (r == 0)
+		r = platform_parse_console_user(buf_str(&out), user, n, e);
+	buf_release(&out);
+	return r;
 }
 
 int

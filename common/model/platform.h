@@ -111,5 +111,21 @@ int	platform_parse_pmset(const char *text);
 /* darwin: `vm_stat` -> bytes free + inactive + speculative + purgeable. */
 int	platform_parse_vm_stat(const char *text, uint64_t *available,
 	    struct err *e);
+/*
+ * darwin: `/usr/bin/stat -f %Su /dev/console`, the owner of the console,
+ * i.e. the user at the Mac's screen.  1 and user filled when someone is
+ * there; 0 when nobody is: "root" (the login window owns it), or
+ * "loginwindow" / "_mbsetupuser" (as SCDynamicStoreCopyConsoleUser and
+ * `scutil` "show State:/Users/ConsoleUser" name the login window and the
+ * setup assistant); -1 (e says why) when the output is no user name.
+ */
+int	platform_parse_console_user(const char *text, char *user, size_t n,
+	    struct err *e);
+/*
+ * The person at the console (reboot.users: wait).  darwin: runs that stat
+ * and parses it (1, 0 or -1 as above).  Elsewhere 0: on Linux logind
+ * lists the sessions (agent/reboot.c asks loginctl).
+ */
+int	platform_console_user(char *user, size_t n, struct err *e);
 
 #endif

@@ -239,6 +239,16 @@ platform_probe_root(const char *root, struct platform *p, struct err *e)
 }
 
 #ifndef __APPLE__
+/* No console user: logind lists the sessions (see platform.h). */
+int
+platform_console_user(char *user, size_t n, struct err *e)
+{
+	(void)e;
+	if (n > 0)
+		user[0] = '\0';
+	return 0;
+}
+
 /* Like nproc: the CPUs this process may run on. */
 static unsigned
 affinity_count(void)

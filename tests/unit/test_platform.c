@@ -153,6 +153,54 @@ test_nix_version(void)
 	T_OK(platform_parse_nix_version("nix 2.8.0\n", v, 4, &e) == -1);
 }
 
+/* darwin's console user: the output of `/usr/bin/stat -f %Su /dev/console`
+ * (the owner's name and a newline). */
+static void
+test_console_user(void)
+{
+	static const struct {
+		const char *text;
+		int r;
+		const char *user;
+	} cases[] = {
+		{ "alice\n", 1, "alice" },
+		{ "alice", 1, "alice" },
+		{ "  j.doe-2_x \n\n", 1, "j.doe-2_x" },
+		{ "root\n", 0, NULL },		/* the login window */
+		{ "loginwindow\n", 0, NULL },
+		{ "_mbsetupuser\n", 0, NULL },	/* the setup assistant */
+		{ "rooted\n", 1, "rooted" },
+		{ "", -1, NULL },
+		{ "\n", -1, NULL },
+		{ "stat: /dev/console: stat: No such file or directory\n", -1,
+		  NULL },
+		{ "alice\nbob\n", -1, NULL },
+		{ "al ice\n", -1, NULL },
+	};
+	char user[32];
+	struct err e;
+	int r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		user[0] = '\0';
+		r = platform_parse_console_user(cases[i].text, user,
+		    sizeof(user), &e);
+		if (r != cases[i].r)
+			T_FAIL("case %zu: %d, want %d", i, r, cases[i].r);
+		else if (r == 1)
+			T_EQ_STR(user, cases[i].user);
+	}
+	T_OK(platform_parse_console_user("al ice", user, sizeof(user),
+	    &e) == -1);
+	T_EQ_STR(e.msg, "unexpected output of 'stat -f %Su /dev/console': "
+	    "'al ice'");
+	T_OK(platform_parse_console_user("abcdefghij", user, 8, &e) == -1);
+	T_CONTAINS(e.msg, "too long");
+#ifndef __APPLE__
+	T_EQ_INT(platform_console_user(user, sizeof(user), &e), 0);
+#endif
+}
+
 static void
 test_darwin(void)
 {
@@ -349,6 +397,7 @@ main(void)
 	test_meminfo_load();
 	test_nix_version();
 	test_darwin();
+	test_console_user();
 	test_machines();
 	test_budget();
 	test_hooks();
