@@ -1,9 +1,7 @@
 /* Health checks after an activation: each an argv, each with a time-out. */
 #include "activate.h"
 #include "config.h"
-#include "cycle_int.h"
 #include "log.h"
-#include "timeutil.h"
 
 static int
 check_one(const struct health_check *hc, const char *log_path,
@@ -35,20 +33,3 @@ checks_run(const struct config *cfg, const char *log_path,
 	return 0;
 }
 
-/* Health checks after a (resumed) activation; boot mode has none to run:
- * the new system only starts at the next boot. */
-int
-checks_step(struct agent *a, const char *log_path,
-    struct spawn_result *res, struct err *e)
-{
-	uint64_t t0 = time_monotonic_ms();
-	int r;
-
-	if (a->cfg->activate.mode == MODE_BOOT)
-		return 0;
-	a->st.last_attempt.phase = PHASE_CHECK;
-	res->tail[0] = '\0';
-	r = checks_run(a->cfg, log_path, res, e);
-	attempt_duration(a, PHASE_CHECK, time_monotonic_ms() - t0);
-	return r;
-}

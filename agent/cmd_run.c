@@ -28,7 +28,6 @@
 #include "log.h"
 #include "notify.h"
 #include "timeutil.h"
-#include "turn.h"
 
 #define MAX_BACKOFF_SHIFT	3		/* at most 8 x interval */
 #define MAX_BACKOFF_MS		(3600 * 1000)	/* ... or an hour */
@@ -398,7 +397,7 @@ loop(struct config *cfg, const char *path)
 			failures++;
 		else if (o != CYCLE_FAILED)
 			failures = 0;
-		delay = turn_cap_delay(&a, next_delay_ms(cfg, round++,
+		delay = agent_next_delay(&a, next_delay_ms(cfg, round++,
 		    failures));
 		if (stop_requested || o == CYCLE_INTERRUPTED)
 			break;

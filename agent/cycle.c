@@ -27,19 +27,41 @@
 #include "allowed_signers.h"
 #include "build.h"
 #include "config.h"
-#include "cycle_int.h"
+#include "cycle.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "inhibitors.h"
 #include "log.h"
+#include "outcome.h"
+#include "publish.h"
 #include "reboot.h"
+#include "record.h"
 #include "report.h"
+#include "resume.h"
+#include "rollback.h"
+#include "select.h"
+#include "source.h"
 #include "spawn.h"
+#include "state.h"
 #include "timeutil.h"
 #include "tune.h"
 #include "turn.h"
 
 #define VERSION_TIMEOUT_MS	30000
+
+/* One cycle's working set. */
+struct cycle {
+	struct agent	*a;
+	const struct config *cfg;
+	struct deployed	 dep;		/* on record at the start */
+	char		 tip[41];
+	bool		 fetching;	/* the tip moved: an attempt began */
+	enum status_state settled;	/* the state before this cycle */
+	char		*mirror;
+	struct select_result sel;
+	int		 max_jobs, cores;
+	struct err	 err;
+};
 
 const char *
 cycle_outcome_name(enum cycle_outcome o)
@@ -67,6 +89,74 @@ set_str(char **field, const char *v)
 {
 	free(*field);
 	*field = v ? xstrdup(v) : NULL;
+}
+
+/* The state an attempt that ended with res leaves the host in. */
+static enum status_state
+state_of(enum status_result res)
+{
+	switch (res) {
+	case RESULT_SUCCESS:
+	case RESULT_UNCHANGED:
+		return STATE_OK;
+	case RESULT_DEFERRED:
+		return STATE_DEFERRED;
+	case RESULT_REJECTED:
+		return STATE_REJECTED;
+	case RESULT_ROLLED_BACK:
+		return STATE_ROLLED_BACK;
+	default:
+		return STATE_FAILED;
+	}
+}
+
+/* The cycle's outcome when its attempt ended with res. */
+static enum cycle_outcome
+cycle_of(enum status_result res)
+{
+	switch (res) {
+	case RESULT_SUCCESS:
+	case RESULT_UNCHANGED:
+		return CYCLE_CURRENT;
+	case RESULT_DEFERRED:
+		return CYCLE_DEFERRED;
+	case RESULT_REJECTED:
+		return CYCLE_REJECTED;
+	case RESULT_ROLLED_BACK:
+		return CYCLE_ROLLED_BACK;
+	default:
+		return CYCLE_FAILED;
+	}
+}
+
+/* Ends the attempt as the step's outcome o says (released), in state st:
+ * the one place a result and a state are paired. */
+static enum cycle_outcome
+end_in(struct agent *a, struct outcome *o, enum status_state st)
+{
+	enum cycle_outcome r = cycle_of(o->result);
+
+	attempt_note(a, o);
+	attempt_end(a, o->result, st, o->error, o->tail);
+	outcome_release(o);
+	return r;
+}
+
+static enum cycle_outcome
+end(struct agent *a, struct outcome *o)
+{
+	return end_in(a, o, state_of(o->result));
+}
+
+/* Ends the attempt with res and the error, from the driver itself. */
+static enum cycle_outcome
+end_with(struct agent *a, enum status_result res, const char *error)
+{
+	struct outcome o;
+
+	outcome_init(&o);
+	outcome_set(&o, res, NULL, error ? "%s" : NULL, error);
+	return end(a, &o);
 }
 
 /* The document starts from the last one saved, so a restart goes on. */
@@ -161,12 +251,11 @@ do_poll(struct cycle *c)
 		a->st.last_attempt.fetch_bytes = (int64_t)pr.bytes_received;
 		a->st.last_attempt.phase = pr.fetch_ms ? PHASE_FETCH :
 		    PHASE_POLL;
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
-		return CYCLE_FAILED;
+		return end_with(a, RESULT_FAILED, c->err.msg);
 	}
 	if (!pr.changed && c->fetching) {
 		/* Fetched, and the ref is back where it was handled. */
-		attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
+		end_with(a, RESULT_UNCHANGED, NULL);
 		return CYCLE_NO_CHANGE;
 	}
 	if (!pr.changed) {
@@ -241,32 +330,29 @@ at_floor(struct cycle *c)
 		deployed_release(&d);
 	}
 	a->st.stale_release = c->sel.stale_release;
-	if (c->sel.tip_bad_signature) {
-		attempt_end(a, RESULT_REJECTED, STATE_REJECTED,
-		    c->sel.tip_why, NULL);
-		return CYCLE_REJECTED;
-	}
+	if (c->sel.tip_bad_signature)
+		return end_with(a, RESULT_REJECTED, c->sel.tip_why);
 	if (c->sel.skipped)
 		log_info("%u unsigned commit(s) above %.12s: not released "
 		    "yet", c->sel.skipped, c->sel.rev);
-	attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
-	return CYCLE_CURRENT;
+	return end_with(a, RESULT_UNCHANGED, NULL);
 }
 
 /* The host's turn in a staged rollout (turn.c), as a cycle outcome. */
 static enum cycle_outcome
 take_turn(struct cycle *c)
 {
-	struct turn_input in = { c->a, c->cfg, &c->sel, &c->err };
+	struct turn_input in = { c->cfg, &c->sel };
+	struct status_rollout sr;
+	struct outcome o;
 
-	switch (turn_decide(&in)) {
-	case TURN_NOW:
+	outcome_init(&o);
+	if (turn_decide(&in, &sr, &o) == TURN_NOW) {
+		status_set_rollout(c->a, &sr);
 		return CYCLE_CURRENT;
-	case TURN_DEFERRED:
-		return CYCLE_DEFERRED;
-	default:
-		return CYCLE_REJECTED;
 	}
+	status_set_rollout(c->a, &sr);
+	return end(c->a, &o);
 }
 
 static char *
@@ -281,7 +367,8 @@ scratch_dir(const struct config *cfg)
 	return d;
 }
 
-void
+/* The activation request for rev, tuned as the attempt is. */
+static void
 cycle_request_init(struct activate_request *rq, struct agent *a,
     const char *url, const char *rev, const char *log_path,
     const char *scratch)
@@ -301,7 +388,7 @@ cycle_request_init(struct activate_request *rq, struct agent *a,
 
 /* How store_path is to be activated (activate.h), noted in the status.
  * -1 with e when it cannot be (activate.command cannot be started). */
-int
+static int
 cycle_choose(struct agent *a, struct activate_request *rq,
     const char *store_path, struct err *e)
 {
@@ -315,6 +402,63 @@ cycle_choose(struct agent *a, struct activate_request *rq,
 	if (r == 0 && rq->method == ACTIVATE_FLAKE)
 		attempt_evaluated(a);	/* nixos-rebuild --flake evaluates */
 	return r == 0 ? 0 : -1;
+}
+
+/* Health checks after a (resumed) activation, timed; boot mode has none to
+ * run: the new system only starts at the next boot. */
+static int
+checks_step(struct agent *a, const char *log_path,
+    struct spawn_result *res, struct err *e)
+{
+	uint64_t t0 = time_monotonic_ms();
+	int r;
+
+	if (a->cfg->activate.mode == MODE_BOOT)
+		return 0;
+	a->st.last_attempt.phase = PHASE_CHECK;
+	res->tail[0] = '\0';
+	r = checks_run(a->cfg, log_path, res, e);
+	attempt_duration(a, PHASE_CHECK, time_monotonic_ms() - t0);
+	return r;
+}
+
+/* Roll back (rollback.c) and end the attempt as it went. */
+static enum cycle_outcome
+rollback_failed(struct agent *a, struct activate_request *rq,
+    const char *prev_system, const char *why, const char *tail)
+{
+	struct outcome o;
+
+	outcome_init(&o);
+	rollback_step(a->cfg, rq, prev_system, why, tail, &o);
+	return end(a, &o);
+}
+
+/* d deployed: the record (record.c) and the document's deployed block. */
+static void
+recorded(struct agent *a, const struct deployed *d, int reboot)
+{
+	status_set_deployed(a, d);
+	status_deployed_from_attempt(a);
+	a->st.reboot_required = reboot;
+}
+
+static void
+record_deployed(struct agent *a, const char *rev, const char *store_path,
+    const char *signer, const char *fpr, time_t committed, bool tofu)
+{
+	struct deployed d;
+	int reboot;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.rev, sizeof(d.rev), "%s", rev);
+	d.store_path = (char *)store_path;
+	d.signer = (char *)signer;
+	d.key_fingerprint = (char *)fpr;
+	d.committed_at = committed;
+	d.tofu = tofu;
+	reboot = record_save(a->cfg, &d);
+	recorded(a, &d, reboot);
 }
 
 /* Interrupted activations of rev so far, from a left-over inflight.json. */
@@ -451,7 +595,7 @@ tune(struct cycle *c)
 	struct tune_result t;
 
 	if (tune_choose(&a->plat, c->cfg, &t, &c->err) == -1) {
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
+		end_with(a, RESULT_FAILED, c->err.msg);
 		return -1;
 	}
 	a->st.last_attempt.max_jobs = c->max_jobs = t.max_jobs;
@@ -460,7 +604,7 @@ tune(struct cycle *c)
 		char *why = xasprintf("build of %.12s deferred: %s",
 		    c->sel.rev, t.reason);
 
-		attempt_end(a, RESULT_DEFERRED, STATE_DEFERRED, why, NULL);
+		end_with(a, RESULT_DEFERRED, why);
 		free(why);
 		return 1;
 	}
@@ -494,12 +638,10 @@ after_build(struct cycle *c, const char *url, struct build_result *br)
 		    c->sel.signer.principals, c->sel.signer.fingerprint,
 		    (time_t)c->sel.commit_time, c->sel.tofu);
 		trust_record(a->cfg->state_dir, &c->sel);
-		attempt_end(a, RESULT_UNCHANGED, STATE_OK, NULL, NULL);
-		o = CYCLE_CURRENT;
+		o = end_with(a, RESULT_UNCHANGED, NULL);
 	} else if (c->cfg->activate.mode == MODE_NONE) {
 		log_info("built %s (activate.mode none)", br->store_path);
-		attempt_end(a, RESULT_SUCCESS, STATE_OK, NULL, NULL);
-		o = CYCLE_CURRENT;
+		o = end_with(a, RESULT_SUCCESS, NULL);
 	} else if (a->cancel && *a->cancel) {
 		/* A stop came during the build's last moments: an activation
 		 * is never started once one was asked for.  The build stays
@@ -526,31 +668,30 @@ static enum cycle_outcome
 deploy_selected(struct cycle *c)
 {
 	struct agent *a = c->a;
+	struct source_request sq = { c->cfg, &c->sel, a->cancel };
 	struct build_request rq;
 	struct build_result br;
 	struct buf url = BUF_INIT(16384), attr = BUF_INIT(4096);
+	struct outcome so;
 	char reason[512];
 	enum cycle_outcome o;
 	uint64_t t0;
 	int r;
 
 	a->st.stale_release = c->sel.stale_release;
+	outcome_init(&so);
 	if ((r = state_is_bad(c->cfg->state_dir, c->sel.rev, reason,
 	    sizeof(reason), &c->err)) == -1) {
 		/* Not knowing whether it is bad is no licence to deploy it. */
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
-		return CYCLE_FAILED;
+		return end_with(a, RESULT_FAILED, c->err.msg);
 	}
 	if (r == 1) {
-		char *why = xasprintf("%.12s is marked bad (%s); waiting for "
-		    "a newer signed revision", c->sel.rev, reason);
-
 		/* The state it left (rolled back, failed) stands: the fetch
 		 * that brought a commit above it set "fetching". */
-		attempt_end(a, RESULT_REJECTED, settled_problem(c->settled),
-		    why, NULL);
-		free(why);
-		return CYCLE_REJECTED;
+		outcome_set(&so, RESULT_REJECTED, NULL, "%.12s is marked bad "
+		    "(%s); waiting for a newer signed revision", c->sel.rev,
+		    reason);
+		return end_in(a, &so, settled_problem(c->settled));
 	}
 	if ((r = tune(c)) != 0)
 		return r == 1 ? CYCLE_DEFERRED : CYCLE_FAILED;
@@ -571,17 +712,19 @@ deploy_selected(struct cycle *c)
 	rq.cancel = a->cancel;
 	attempt_phase(a, PHASE_BUILD, STATE_BUILDING);
 	t0 = time_monotonic_ms();
-	r = source_obtain(c, &rq, &br);
-	attempt_duration(a, PHASE_BUILD, time_monotonic_ms() - t0);
+	r = source_obtain(&sq, &rq, &br, &so);
+	outcome_time(&so, PHASE_BUILD, t0);
 	if (r == -1 && br.run.cancelled) {
 		/* Stopped: the daemon publishes the state from before. */
-		attempt_record(a, RESULT_FAILED, c->err.msg, br.run.tail);
+		attempt_note(a, &so);
+		attempt_record(a, so.result, so.error, so.tail);
+		outcome_release(&so);
 		o = CYCLE_INTERRUPTED;
 	} else if (r == -1) {
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg,
-		    br.run.tail);
-		o = CYCLE_FAILED;
+		o = end(a, &so);
 	} else {
+		attempt_note(a, &so);
+		outcome_release(&so);
 		o = after_build(c, url.data, &br);
 		prune_roots(c);
 	}
@@ -601,11 +744,8 @@ verify_and_deploy(struct cycle *c)
 	a->st.last_attempt.phase = PHASE_VERIFY;
 	if (do_select(c) == -1) {
 		attempt_duration(a, PHASE_VERIFY, time_monotonic_ms() - t0);
-		o = c->sel.outcome == SELECT_ERROR ? CYCLE_FAILED :
-		    CYCLE_REJECTED;
-		attempt_end(a, o == CYCLE_FAILED ? RESULT_FAILED :
-		    RESULT_REJECTED, o == CYCLE_FAILED ? STATE_FAILED :
-		    STATE_REJECTED, c->err.msg, NULL);
+		o = end_with(a, c->sel.outcome == SELECT_ERROR ?
+		    RESULT_FAILED : RESULT_REJECTED, c->err.msg);
 		if (o == CYCLE_REJECTED)
 			record_tip(c);
 		return o;
@@ -628,6 +768,52 @@ verify_and_deploy(struct cycle *c)
 	return o;
 }
 
+/* An activation a killed agent left behind (resume.c); CYCLE_NO_CHANGE
+ * when there was none, or when the next poll is to try it again. */
+static enum cycle_outcome
+resume(struct agent *a)
+{
+	struct resume_request q;
+	struct tune_result t;
+	struct inflight f;
+	struct deployed d;
+	struct outcome o;
+	struct err e;
+	enum resume_result rr;
+	enum cycle_outcome r;
+	int jobs = -1, cores = -1, reboot = -1;
+
+	if (resume_load(a->cfg, &f) == 0)
+		return CYCLE_NO_CHANGE;
+	attempt_begin(a, f.rev);
+	a->st.last_attempt.phase = PHASE_ACTIVATE;
+	agent_probe(a);
+	agent_probe_nix(a);
+	/* attempt_begin has just reset the attempt's tuning: a resumed
+	 * activation takes the tuner's, as the build it resumes did (-1
+	 * would have passed --max-jobs 1 --cores 0 to an activation that
+	 * evaluates). */
+	if (tune_choose(&a->plat, a->cfg, &t, &e) == -1)
+		log_warnx("%s", e.msg);
+	else {
+		a->st.last_attempt.max_jobs = jobs = t.max_jobs;
+		a->st.last_attempt.cores = cores = t.cores;
+	}
+	q.cfg = a->cfg;
+	q.os = a->plat.os;
+	q.max_jobs = jobs > 0 ? jobs : 1;
+	q.cores = cores >= 0 ? cores : 0;
+	outcome_init(&o);
+	rr = resume_step(&q, &f, &o, &d, &reboot);
+	if (rr == RESUME_DEPLOYED)
+		recorded(a, &d, reboot);
+	if (o.durations_ms[PHASE_CHECK] >= 0)
+		a->st.last_attempt.phase = PHASE_CHECK;
+	r = end(a, &o);
+	inflight_release(&f);
+	return rr == RESUME_AGAIN ? CYCLE_NO_CHANGE : r;
+}
+
 enum cycle_outcome
 cycle_run(struct agent *a)
 {
@@ -641,15 +827,13 @@ cycle_run(struct agent *a)
 	load_status(a);
 	flush_pending(a);
 	reboot_resume(a);	/* confirm a reboot, give the lock back */
-	if ((o = resume_interrupted(a)) != CYCLE_NO_CHANGE)
+	if ((o = resume(a)) != CYCLE_NO_CHANGE)
 		return o;
 	c.settled = a->st.state;
 	if ((o = do_poll(&c)) != CYCLE_CURRENT)
 		return o;
-	if (state_load_deployed(c.cfg->state_dir, &c.dep, &e) == -1) {
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, e.msg, NULL);
-		return CYCLE_FAILED;
-	}
+	if (state_load_deployed(c.cfg->state_dir, &c.dep, &e) == -1)
+		return end_with(a, RESULT_FAILED, e.msg);
 	c.mirror = poll_mirror_path(c.cfg);
 	o = verify_and_deploy(&c);
 	free(c.mirror);
@@ -691,6 +875,13 @@ agent_cycle(struct agent *a)
 		publish(a, 1);
 	}
 	return o;
+}
+
+uint64_t
+agent_next_delay(const struct agent *a, uint64_t delay_ms)
+{
+	return turn_cap_delay(a->cfg, &a->st.rollout,
+	    a->st.state == STATE_DEFERRED, delay_ms);
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "agent.h"
@@ -31,6 +32,9 @@ enum cycle_outcome {
  * in last_attempt and no next poll.
  */
 enum cycle_outcome agent_cycle(struct agent *a);
+/* The daemon's sleep of delay_ms, cut short to wake at this host's wave
+ * when the last cycle was deferred waiting for it (turn.c). */
+uint64_t agent_next_delay(const struct agent *a, uint64_t delay_ms);
 /* When the next poll is due, for the document; published now if asked. */
 void	agent_next_poll(struct agent *a, time_t at, bool publish_now);
 enum cycle_outcome cycle_run(struct agent *a);

@@ -155,6 +155,38 @@ attempt_end(struct agent *a, enum status_result res, enum status_state state,
 }
 
 void
+attempt_note(struct agent *a, const struct outcome *o)
+{
+	struct status_attempt *la = &a->st.last_attempt;
+
+	for (int i = 0; i < PHASE__COUNT; i++)
+		if (o->durations_ms[i] >= 0)
+			attempt_duration(a, (enum status_phase)i,
+			    (uint64_t)o->durations_ms[i]);
+	if (o->source != NULL)
+		attempt_source(a, o->source);
+	for (int i = 0; i < o->evaluations; i++)
+		attempt_evaluated(a);
+	if (o->substituted_bytes >= 0)
+		attempt_substituted(a, o->substituted_bytes);
+	if (o->activation != NULL)
+		set(&la->activation, o->activation);
+}
+
+void
+status_set_rollout(struct agent *a, struct status_rollout *r)
+{
+	struct status_rollout *sr = &a->st.rollout;
+
+	free(sr->release);
+	free(sr->wave);
+	free(sr->halted_by);
+	free(sr->fleet_error);
+	*sr = *r;
+	memset(r, 0, sizeof(*r));
+}
+
+void
 status_set_deployed(struct agent *a, const struct deployed *d)
 {
 	struct status_deployed *sd = &a->st.deployed;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "outcome.h"
 #include "state.h"
 #include "status.h"
 
@@ -33,6 +34,12 @@ void	attempt_source(struct agent *a, const char *source);
 void	attempt_substituted(struct agent *a, int64_t bytes);
 /* One more evaluation of the configuration in this attempt. */
 void	attempt_evaluated(struct agent *a);
+/* What a step's outcome found out, into the attempt: the phases' durations
+ * it timed, how the system was obtained (attempt_source), its evaluations,
+ * the NAR bytes it substituted, how it activated. */
+void	attempt_note(struct agent *a, const struct outcome *o);
+/* The rollout the turn step saw (its strings move into the document). */
+void	status_set_rollout(struct agent *a, struct status_rollout *r);
 /* The deployed record; deployed.source is kept for the same revision,
  * else it is the attempt's when deployed says it deployed the attempt's
  * system (from_attempt), else unknown. */

@@ -1,6 +1,6 @@
 /*
- * Recording a deployed revision: deployed.json, the status document's
- * deployed block, and whether the new system needs a reboot to run.
+ * Recording a deployed revision (record.h): deployed.json, and whether the
+ * new system needs a reboot to run.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "cycle_int.h"
 #include "log.h"
+#include "record.h"
+#include "state.h"
 #include "timeutil.h"
 
 /* Where dir/name points, not followed further (readlink(1)); NULL when it
@@ -68,24 +69,13 @@ reboot_required(const struct config *cfg, const char *store_path)
 	return r;
 }
 
-void
-record_deployed(struct agent *a, const char *rev, const char *store_path,
-    const char *signer, const char *fpr, time_t committed, bool tofu)
+int
+record_save(const struct config *cfg, struct deployed *d)
 {
-	struct deployed d;
 	struct err e;
 
-	memset(&d, 0, sizeof(d));
-	snprintf(d.rev, sizeof(d.rev), "%s", rev);
-	d.store_path = (char *)store_path;
-	d.signer = (char *)signer;
-	d.key_fingerprint = (char *)fpr;
-	d.activated_at = time_now();
-	d.committed_at = committed;
-	d.tofu = tofu;
-	if (state_save_deployed(a->cfg->state_dir, &d, &e) == -1)
+	d->activated_at = time_now();
+	if (state_save_deployed(cfg->state_dir, d, &e) == -1)
 		log_warnx("%s", e.msg);
-	status_set_deployed(a, &d);
-	status_deployed_from_attempt(a);
-	a->st.reboot_required = reboot_required(a->cfg, store_path);
+	return reboot_required(cfg, d->store_path);
 }

@@ -11,9 +11,10 @@
 #include "activate.h"
 #include "build.h"
 #include "config.h"
-#include "cycle_int.h"
 #include "fetch.h"
 #include "log.h"
+#include "rollback.h"
+#include "state.h"
 
 /* 0 when the system that runs is prev, or when there is no telling (boot
  * mode leaves current-system alone; test mode rolls back to prev itself);
@@ -37,8 +38,8 @@ back_on(const struct config *cfg, const char *prev, struct err *e)
 /* Switches to the deployed revision again: it built prev (its GC root
  * keeps it in the store, so nothing is built). */
 static int
-reswitch_deployed(struct agent *a, const struct activate_request *rq,
-    const char *prev, struct err *e)
+reswitch_deployed(const struct config *cfg,
+    const struct activate_request *rq, const char *prev, struct err *e)
 {
 	struct activate_request rr = *rq;
 	struct spawn_result res;
@@ -47,15 +48,15 @@ reswitch_deployed(struct agent *a, const struct activate_request *rq,
 	char *mirror = NULL;
 	int r = -1;
 
-	if (state_load_deployed(a->cfg->state_dir, &d, e) == -1)
+	if (state_load_deployed(cfg->state_dir, &d, e) == -1)
 		return -1;
 	if (d.rev[0] == '\0' || d.store_path == NULL ||
 	    strcmp(d.store_path, prev) != 0) {
 		err_set(e, "no deployed revision on record built '%s'", prev);
 		goto out;
 	}
-	mirror = poll_mirror_path(a->cfg);
-	build_flake_url(mirror, a->cfg->repo.ref, d.rev, &url);
+	mirror = poll_mirror_path(cfg);
+	build_flake_url(mirror, cfg->repo.ref, d.rev, &url);
 	rr.flake_url = buf_str(&url);
 	rr.rev = d.rev;
 	rr.store_path = prev;
@@ -75,7 +76,7 @@ reswitch_deployed(struct agent *a, const struct activate_request *rq,
  * revision is switched to again.
  */
 static int
-roll_back(struct agent *a, const struct activate_request *rq,
+roll_back(const struct config *cfg, const struct activate_request *rq,
     const char *prev, struct err *e)
 {
 	struct spawn_result res;
@@ -84,41 +85,34 @@ roll_back(struct agent *a, const struct activate_request *rq,
 
 	if (activate_rollback(rq, prev, &res, e) == -1)
 		return -1;
-	if (back_on(a->cfg, prev, e) == 0)
+	if (back_on(cfg, prev, e) == 0)
 		return 0;
 	log_warnx("%s; switching to the deployed revision again", e->msg);
 	memcpy(went, e->msg, sizeof(went));
-	if (reswitch_deployed(a, rq, prev, &e2) == -1 ||
-	    back_on(a->cfg, prev, &e2) == -1)
+	if (reswitch_deployed(cfg, rq, prev, &e2) == -1 ||
+	    back_on(cfg, prev, &e2) == -1)
 		return err_set(e, "%s; switching to the deployed revision "
 		    "again failed: %s", went, e2.msg);
 	return 0;
 }
 
-/* Roll back (when configured), mark rev bad and end the attempt. */
-enum cycle_outcome
-rollback_failed(struct agent *a, struct activate_request *rq,
-    const char *prev_system, const char *why, const char *tail)
+int
+rollback_step(const struct config *cfg, struct activate_request *rq,
+    const char *prev_system, const char *why, const char *tail,
+    struct outcome *o)
 {
 	struct err e;
-	char *msg;
-	enum cycle_outcome o = CYCLE_FAILED;
-	enum status_state st = STATE_FAILED;
 
-	if (state_mark_bad(a->cfg->state_dir, rq->rev, why, &e) == -1)
+	if (state_mark_bad(cfg->state_dir, rq->rev, why, &e) == -1)
 		log_warnx("%s", e.msg);
-	if (!a->cfg->activate.rollback || a->cfg->activate.mode == MODE_NONE)
-		msg = xasprintf("%s; not rolled back", why);
-	else if (roll_back(a, rq, prev_system, &e) == 0) {
-		o = CYCLE_ROLLED_BACK;
-		st = STATE_ROLLED_BACK;
-		msg = xasprintf("%s; rolled back", why);
-	} else
-		msg = xasprintf("%s; rollback failed: %s", why, e.msg);
-	if (state_clear_inflight(a->cfg->state_dir, &e) == -1)
+	if (!cfg->activate.rollback || cfg->activate.mode == MODE_NONE)
+		outcome_set(o, RESULT_FAILED, tail, "%s; not rolled back", why);
+	else if (roll_back(cfg, rq, prev_system, &e) == 0)
+		outcome_set(o, RESULT_ROLLED_BACK, tail, "%s; rolled back", why);
+	else
+		outcome_set(o, RESULT_FAILED, tail, "%s; rollback failed: %s",
+		    why, e.msg);
+	if (state_clear_inflight(cfg->state_dir, &e) == -1)
 		log_warnx("%s", e.msg);
-	attempt_end(a, o == CYCLE_ROLLED_BACK ? RESULT_ROLLED_BACK :
-	    RESULT_FAILED, st, msg, tail);
-	free(msg);
-	return o;
+	return o->result == RESULT_ROLLED_BACK ? 0 : -1;
 }

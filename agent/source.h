@@ -10,12 +10,29 @@
 #ifndef NIXPULL_SOURCE_H
 #define NIXPULL_SOURCE_H
 
+#include <signal.h>
+
 #include "build.h"
+#include "outcome.h"
 
-struct cycle;
+struct config;
+struct select_result;
 
-/* 0 with br->store_path, or -1 with c->err (br->run kept). */
-int	source_obtain(struct cycle *c, const struct build_request *rq,
-	    struct build_result *br);
+struct source_request {
+	const struct config *cfg;
+	const struct select_result *sel;	/* the verified release */
+	const volatile sig_atomic_t *cancel;	/* a stop cancels it */
+};
+
+/*
+ * The system of c->sel's revision, as rq builds it or as the release's
+ * manifest names it: 0 with br->store_path, or -1 with o's result
+ * RESULT_FAILED, its error and the run's tail (br->run kept: run.cancelled
+ * says a stop was asked for).  o notes how it was obtained (source), the
+ * evaluations it made and the NAR bytes a substitution fetched.
+ */
+int	source_obtain(const struct source_request *c,
+	    const struct build_request *rq, struct build_result *br,
+	    struct outcome *o);
 
 #endif

@@ -9,7 +9,6 @@
 #include "config.h"
 #include "fleet.h"
 #include "log.h"
-#include "publish.h"
 #include "rollout.h"
 #include "timeutil.h"
 #include "turn.h"
@@ -35,17 +34,6 @@ set(char **field, const char *v)
 	*field = v ? xstrdup(v) : NULL;
 }
 
-static void
-rollout_clear(struct status_rollout *r)
-{
-	set(&r->release, NULL);
-	set(&r->wave, NULL);
-	set(&r->halted_by, NULL);
-	set(&r->fleet_error, NULL);
-	r->released_at = 0;
-	r->due_at = 0;
-}
-
 /* "2026-12-03T14:00Z" */
 static void
 minute(time_t t, char *out, size_t outsz)
@@ -60,9 +48,9 @@ minute(time_t t, char *out, size_t outsz)
 }
 
 /* The plan of the selected release: 1 and p filled, 0 when there is none,
- * -1 with c->err naming the file, line, column and the revision. */
+ * -1 with e naming the file, line, column and the revision. */
 static int
-plan_load(const struct turn_input *c, struct rollout_plan *p)
+plan_load(const struct turn_input *c, struct rollout_plan *p, struct err *e)
 {
 	const struct release_info *ri = &c->sel->release;
 	const char *path = c->cfg->rollout.plan;
@@ -71,18 +59,18 @@ plan_load(const struct turn_input *c, struct rollout_plan *p)
 	case PLAN_NONE:
 		return 0;
 	case PLAN_TOO_BIG:
-		return err_set(c->err, "rollout plan of %s: %s: %zu bytes, "
+		return err_set(e, "rollout plan of %s: %s: %zu bytes, "
 		    "more than %d", c->sel->rev, path, ri->plan_len,
 		    MAX_ROLLOUT_SIZE);
 	case PLAN_NOT_FILE:
-		return err_set(c->err, "rollout plan of %s: %s: not a file",
+		return err_set(e, "rollout plan of %s: %s: not a file",
 		    c->sel->rev, path);
 	default:
 		break;
 	}
 	if (rollout_parse(p, path, ri->plan_text, ri->plan_len,
-	    c->err) == -1)
-		return err_prefix(c->err, "rollout plan of %s", c->sel->rev);
+	    e) == -1)
+		return err_prefix(e, "rollout plan of %s", c->sel->rev);
 	return 1;
 }
 
@@ -113,9 +101,9 @@ count_failed(void *arg, const struct status *st)
 
 /* Halted by the fleet's failures: 1 with the reason in why, else 0. */
 static int
-halted(const struct turn_input *c, const struct rollout_plan *p, char **why)
+halted(const struct turn_input *c, const struct rollout_plan *p,
+    struct status_rollout *sr, char **why)
 {
-	struct status_rollout *sr = &c->a->st.rollout;
 	struct failures f = { c->sel->rev, 0, BUF_INIT(MAX_ERROR) };
 	struct fleet_source src;
 	struct err e;
@@ -147,30 +135,22 @@ halted(const struct turn_input *c, const struct rollout_plan *p, char **why)
 	return r;
 }
 
-static enum turn_result
-defer(const struct turn_input *c, char *why)
-{
-	attempt_end(c->a, RESULT_DEFERRED, STATE_DEFERRED, why, NULL);
-	free(why);
-	return TURN_DEFERRED;
-}
-
 enum turn_result
-turn_decide(const struct turn_input *c)
+turn_decide(const struct turn_input *c, struct status_rollout *sr,
+    struct outcome *o)
 {
-	struct status_rollout *sr = &c->a->st.rollout;
 	struct rollout_plan p;
+	struct err e;
 	char when[32], *why = NULL;
 	size_t w;
 	time_t due, now = turn_now();
 	int r;
 
-	rollout_clear(sr);
-	if ((r = plan_load(c, &p)) <= 0) {
+	memset(sr, 0, sizeof(*sr));
+	if ((r = plan_load(c, &p, &e)) <= 0) {
 		if (r == 0)
 			return TURN_NOW;	/* no plan: everyone now */
-		attempt_end(c->a, RESULT_REJECTED, STATE_REJECTED, c->err->msg,
-		    NULL);
+		outcome_set(o, RESULT_REJECTED, NULL, "%s", e.msg);
 		return TURN_REJECTED;
 	}
 	w = rollout_wave_of(&p, c->cfg->host, c->cfg->rollout.group,
@@ -185,29 +165,31 @@ turn_decide(const struct turn_input *c)
 		why = xasprintf("rollout: wave %s starts %s", p.waves[w].name,
 		    when);
 	} else if (!p.urgent && w > 0 && p.halt_failed > 0 &&
-	    halted(c, &p, &why))
+	    halted(c, &p, sr, &why))
 		set(&sr->halted_by, why);
 	rollout_release(&p);
-	if (why != NULL)
-		return defer(c, why);
-	return TURN_NOW;
+	if (why == NULL)
+		return TURN_NOW;
+	outcome_set(o, RESULT_DEFERRED, NULL, "%s", why);
+	free(why);
+	return TURN_DEFERRED;
 }
 
 uint64_t
-turn_cap_delay(const struct agent *a, uint64_t delay_ms)
+turn_cap_delay(const struct config *cfg, const struct status_rollout *r,
+    bool deferred, uint64_t delay_ms)
 {
-	const struct status *st = &a->st;
 	time_t now = turn_now();
 	uint64_t until, j;
 
-	if (st->state != STATE_DEFERRED || st->rollout.release == NULL ||
-	    st->rollout.halted_by != NULL || st->rollout.due_at <= now)
+	if (!deferred || r->release == NULL || r->halted_by != NULL ||
+	    r->due_at <= now)
 		return delay_ms;
-	until = (uint64_t)(st->rollout.due_at - now) * 1000;
+	until = (uint64_t)(r->due_at - now) * 1000;
 	/* Spread a wave's hosts over the jitter, after the start. */
-	j = a->cfg->poll.jitter_ms;
+	j = cfg->poll.jitter_ms;
 	if (j > 0)
-		until += (uint64_t)rollout_bucket(a->cfg->host, "jitter",
-		    st->rollout.release) * j / ROLLOUT_HASH_BUCKETS;
+		until += (uint64_t)rollout_bucket(cfg->host, "jitter",
+		    r->release) * j / ROLLOUT_HASH_BUCKETS;
 	return until < delay_ms ? until : delay_ms;
 }
