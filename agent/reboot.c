@@ -16,6 +16,11 @@
  * Delay inhibitors need nothing from us: logind itself waits for them
  * (up to InhibitDelayMaxSec) once the reboot is asked for.
  */
+#ifdef __APPLE__
+#include <sys/types.h>
+#include <sys/sysctl.h>
+#endif
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +165,21 @@ boot_id(void)
 	if (getenv("NIXPULL_TEST_BOOT_ID") != NULL)
 		return xstrdup(getenv("NIXPULL_TEST_BOOT_ID"));
 #endif
+#ifdef __APPLE__
+	/* darwin names each boot with a UUID (kern.bootsessionuuid); without
+	 * one every start would look like the boot after our reboot, and an
+	 * agent killed before its reboot would report it failed. */
+	char uuid[64];
+	size_t len = sizeof(uuid) - 1;
+
+	(void)b;
+	(void)e;
+	(void)id;
+	memset(uuid, 0, sizeof(uuid));
+	if (sysctlbyname("kern.bootsessionuuid", uuid, &len, NULL, 0) == 0)
+		return xstrndup(uuid, strcspn(uuid, "\n"));
+	return xstrdup("");
+#else
 	if (fs_read_file("/proc/sys/kernel/random/boot_id", 128, &b, &e) ==
 	    -1) {
 		buf_release(&b);
@@ -169,6 +189,7 @@ boot_id(void)
 	    "\n"));
 	buf_release(&b);
 	return id;
+#endif
 }
 
 /* <dir of current_system>/booted-system, resolved; NULL when none. */
@@ -181,6 +202,12 @@ booted_system(const struct config *cfg)
 		*slash = '\0';
 	p = xasprintf("%s/booted-system", dir);
 	r = state_resolve_system(p);
+#ifdef __APPLE__
+	/* nix-darwin has no booted-system: the running system stands for
+	 * it (darwin has no kernel or initrd of the system's own). */
+	if (r == NULL)
+		r = state_resolve_system(cfg->activate.current_system);
+#endif
 	free(p);
 	free(dir);
 	return r;
