@@ -3,7 +3,6 @@
  * started, reloaded and released; the machine's facts for the tuner and
  * the status document.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -48,31 +47,16 @@ agent_release(struct agent *a)
 	status_release(&a->st);
 }
 
-static void
-set_str(char **field, const char *v)
-{
-	free(*field);
-	*field = v ? xstrdup(v) : NULL;
-}
-
 /* The machine's facts, for the tuner and the status document: only when
  * the cycle will do something (on darwin the probe runs programs). */
 void
 agent_probe(struct agent *a)
 {
-	struct status_system *sys = &a->st.system;
 	struct err e;
 
 	platform_init(&a->plat);
 	if (platform_probe(&a->plat, &e) == -1)
 		log_warnx("probe: %s", e.msg);
-	set_str(&sys->os, a->plat.os);
-	set_str(&sys->arch, a->plat.arch);
-	if (a->plat.nix_version[0])
-		set_str(&sys->nix_version, a->plat.nix_version);
-	sys->cpus = (int)platform_cpu_budget(&a->plat);
-	sys->mem_bytes = a->plat.mem_total ? (int64_t)a->plat.mem_total : -1;
-	sys->on_battery = a->plat.on_battery;
 }
 
 void
@@ -85,6 +69,4 @@ agent_probe_nix(struct agent *a)
 	a->nix_probed = true;
 	if (platform_probe_nix(&a->plat, NULL, &e) == -1)
 		log_warnx("probe: %s", e.msg);
-	else if (a->plat.nix_version[0])
-		set_str(&a->st.system.nix_version, a->plat.nix_version);
 }

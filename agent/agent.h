@@ -40,7 +40,7 @@ int	agent_start(struct agent *a, struct err *e);
  * new host name starts the document again from the one saved on disk. */
 void	agent_reload(struct agent *a, const struct config *cfg,
 	    bool new_host);
-/* The machine (platform_probe) into a->plat and the status document. */
+/* The machine (platform_probe) into a->plat. */
 void	agent_probe(struct agent *a);
 /* `nix --version` for the status, once per agent, and only when a build
  * or an activation is about to run. */

@@ -159,6 +159,24 @@ end_with(struct agent *a, enum status_result res, const char *error)
 	return end(a, &o);
 }
 
+/* The machine's facts, for the tuner and the document: only when the
+ * cycle will do something (on darwin the probe runs programs). */
+static void
+probe(struct agent *a)
+{
+	agent_probe(a);
+	status_set_system(a);
+}
+
+/* `nix --version`, once per agent, when a build or an activation is about
+ * to run. */
+static void
+probe_nix(struct agent *a)
+{
+	agent_probe_nix(a);
+	status_set_system(a);
+}
+
 /* The document starts from the last one saved, so a restart goes on. */
 static void
 load_status(struct agent *a)
@@ -242,7 +260,7 @@ do_poll(struct cycle *c)
 	poll_last(c->cfg, last);
 	if (fetcher_poll(&a->fetcher, last, fetch_starts, c, &pr,
 	    &c->err) == -1) {
-		agent_probe(a);
+		probe(a);
 		if (!c->fetching)
 			attempt_begin(a, NULL);
 		attempt_duration(a, PHASE_POLL, pr.poll_ms);
@@ -263,7 +281,7 @@ do_poll(struct cycle *c)
 		publish(a, 0);	/* a heartbeat: nothing is written */
 		return CYCLE_NO_CHANGE;
 	}
-	agent_probe(a);
+	probe(a);
 	memcpy(c->tip, pr.tip, sizeof(c->tip));
 	set_str(&a->st.tip.rev, pr.tip);
 	a->st.tip.seen_at = time_now();
@@ -367,47 +385,41 @@ scratch_dir(const struct config *cfg)
 	return d;
 }
 
-/* The activation request for rev, tuned as the attempt is. */
+/* The activation request for rev, tuned as the build was. */
 static void
-cycle_request_init(struct activate_request *rq, struct agent *a,
-    const char *url, const char *rev, const char *log_path,
-    const char *scratch)
+request_init(struct activate_request *rq, const struct cycle *c,
+    const char *url, const char *log_path, const char *scratch)
 {
 	memset(rq, 0, sizeof(*rq));
-	rq->cfg = a->cfg;
-	rq->os = a->plat.os;
+	rq->cfg = c->cfg;
+	rq->os = c->a->plat.os;
 	rq->flake_url = url;
-	rq->rev = rev;
+	rq->rev = c->sel.rev;
 	rq->log_path = log_path;
 	rq->scratch_dir = scratch;
-	rq->max_jobs = a->st.last_attempt.max_jobs > 0 ?
-	    a->st.last_attempt.max_jobs : 1;
-	rq->cores = a->st.last_attempt.cores >= 0 ?
-	    a->st.last_attempt.cores : 0;
+	rq->max_jobs = c->max_jobs > 0 ? c->max_jobs : 1;
+	rq->cores = c->cores >= 0 ? c->cores : 0;
 }
 
-/* How store_path is to be activated (activate.h), noted in the status.
- * -1 with e when it cannot be (activate.command cannot be started). */
+/* How store_path is to be activated (activate.h), noted in o.  -1 with e
+ * when it cannot be (activate.command cannot be started). */
 static int
-cycle_choose(struct agent *a, struct activate_request *rq,
-    const char *store_path, struct err *e)
+choose(struct activate_request *rq, const char *store_path,
+    struct outcome *o, struct err *e)
 {
-	int r;
-
 	rq->store_path = store_path;
-	r = activate_choose(rq, e);
-	free(a->st.last_attempt.activation);
-	a->st.last_attempt.activation = r != 0 ? NULL :
-	    xstrdup(activate_method_name(rq->method, rq->os));
-	if (r == 0 && rq->method == ACTIVATE_FLAKE)
-		attempt_evaluated(a);	/* nixos-rebuild --flake evaluates */
-	return r == 0 ? 0 : -1;
+	if (activate_choose(rq, e) != 0)
+		return -1;
+	o->activation = activate_method_name(rq->method, rq->os);
+	if (rq->method == ACTIVATE_FLAKE)
+		o->evaluations++;	/* nixos-rebuild --flake evaluates */
+	return 0;
 }
 
-/* Health checks after a (resumed) activation, timed; boot mode has none to
- * run: the new system only starts at the next boot. */
+/* The health checks after an activation, timed; boot mode has none to run:
+ * the new system only starts at the next boot. */
 static int
-checks_step(struct agent *a, const char *log_path,
+check(struct agent *a, const char *log_path,
     struct spawn_result *res, struct err *e)
 {
 	uint64_t t0 = time_monotonic_ms();
@@ -424,7 +436,7 @@ checks_step(struct agent *a, const char *log_path,
 
 /* Roll back (rollback.c) and end the attempt as it went. */
 static enum cycle_outcome
-rollback_failed(struct agent *a, struct activate_request *rq,
+roll_back(struct agent *a, struct activate_request *rq,
     const char *prev_system, const char *why, const char *tail)
 {
 	struct outcome o;
@@ -443,8 +455,9 @@ recorded(struct agent *a, const struct deployed *d, int reboot)
 	a->st.reboot_required = reboot;
 }
 
+/* rev deployed as store_path: recorded (record.c) and in the document. */
 static void
-record_deployed(struct agent *a, const char *rev, const char *store_path,
+record(struct agent *a, const char *rev, const char *store_path,
     const char *signer, const char *fpr, time_t committed, bool tofu)
 {
 	struct deployed d;
@@ -489,6 +502,43 @@ boot_instead(struct activate_request *rq, struct config *boot,
 	rq->cfg = boot;
 }
 
+/*
+ * The activate step: the way (activate_choose), the switch inhibitors
+ * (inhibitors.c), the run (activate.c).  0 when activated, or installed
+ * for the next boot instead (*inhibited says why; boot is the config that
+ * did it); -1 when it failed (res is the run); -2 when it did not start
+ * (the system is untouched); e says why.  o notes the way and the time.
+ */
+static int
+activate(struct activate_request *rq, struct config *boot,
+    const char *store_path, const char *prev, struct spawn_result *res,
+    char **inhibited, struct outcome *o, struct err *e)
+{
+	uint64_t t0 = time_monotonic_ms();
+	int r;
+
+	r = choose(rq, store_path, o, e) == -1 ? -2 : 0;
+	if (r == 0 && (*inhibited = inhibitors_before(rq)) != NULL &&
+	    rq->cfg->activate.mode == MODE_TEST) {
+		/* test cannot install for the next boot instead. */
+		err_set(e, "%s; activate.mode test: not activated",
+		    *inhibited);
+		r = -2;
+	}
+	if (r == 0) {
+		if (*inhibited != NULL)
+			boot_instead(rq, boot, *inhibited);
+		r = activate_run(rq, res, e);
+	}
+	if (r == -1 && *inhibited == NULL &&
+	    (*inhibited = inhibitors_refused(rq, res, prev)) != NULL) {
+		boot_instead(rq, boot, *inhibited);
+		r = activate_run(rq, res, e);
+	}
+	outcome_time(o, PHASE_ACTIVATE, t0);
+	return r;
+}
+
 static enum cycle_outcome
 activate_built(struct cycle *c, const char *url, struct build_result *br)
 {
@@ -497,13 +547,13 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	struct activate_request rq;
 	struct spawn_result res;
 	struct inflight f;
+	struct outcome ao;
 	struct config boot;
 	struct err e;
 	char *scratch = scratch_dir(cfg);
 	char *prev = state_resolve_system(cfg->activate.current_system);
 	char *inhibited = NULL, *note;
 	enum cycle_outcome o;
-	uint64_t t0;
 	int r;
 
 	memset(&f, 0, sizeof(f));
@@ -517,56 +567,37 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 	f.tries = inflight_tries(cfg->state_dir, f.rev);
 	trust_inflight(&f, &c->sel);
 	if (state_save_inflight(cfg->state_dir, &f, &c->err) == -1) {
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, c->err.msg, NULL);
-		o = CYCLE_FAILED;
+		o = end_with(a, RESULT_FAILED, c->err.msg);
 		goto out;
 	}
-	cycle_request_init(&rq, a, url, c->sel.rev, br->log_path, scratch);
+	request_init(&rq, c, url, br->log_path, scratch);
 	attempt_phase(a, PHASE_ACTIVATE, STATE_ACTIVATING);
-	t0 = time_monotonic_ms();
-	r = cycle_choose(a, &rq, br->store_path, &e) == -1 ? -2 : 0;
-	if (r == 0 && (inhibited = inhibitors_before(&rq)) != NULL &&
-	    cfg->activate.mode == MODE_TEST) {
-		/* test cannot install for the next boot instead. */
-		err_set(&e, "%s; activate.mode test: not activated",
-		    inhibited);
-		r = -2;
-	}
-	if (r == 0) {
-		if (inhibited != NULL)
-			boot_instead(&rq, &boot, inhibited);
-		r = activate_run(&rq, &res, &e);
-	}
-	if (r == -1 && inhibited == NULL &&
-	    (inhibited = inhibitors_refused(&rq, &res, prev)) != NULL) {
-		boot_instead(&rq, &boot, inhibited);
-		r = activate_run(&rq, &res, &e);
-	}
+	outcome_init(&ao);
+	r = activate(&rq, &boot, br->store_path, prev, &res, &inhibited,
+	    &ao, &e);
+	attempt_note(a, &ao);	/* the way, its duration */
+	outcome_release(&ao);
 	if (r == -2) {
 		/* Not started: the system is untouched, nothing to roll
 		 * back, and the revision is not to blame. */
-		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
 		if (state_clear_inflight(cfg->state_dir, &c->err) == -1)
 			log_warnx("%s", c->err.msg);
-		attempt_end(a, RESULT_FAILED, STATE_FAILED, e.msg, NULL);
-		o = CYCLE_FAILED;
+		o = end_with(a, RESULT_FAILED, e.msg);
 		goto out;
 	}
 	if (r == -1) {
-		attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
-		o = rollback_failed(a, &rq, prev, e.msg, res.tail);
+		o = roll_back(a, &rq, prev, e.msg, res.tail);
 		goto out;
 	}
-	attempt_duration(a, PHASE_ACTIVATE, time_monotonic_ms() - t0);
 	/* Installed for the next boot, the running system unchanged: no
 	 * check of it would tell anything about the new one; they run after
 	 * the reboot (reboot.c). */
 	if (inhibited == NULL &&
-	    checks_step(a, br->log_path, &res, &e) == -1) {
-		o = rollback_failed(a, &rq, prev, e.msg, res.tail);
+	    check(a, br->log_path, &res, &e) == -1) {
+		o = roll_back(a, &rq, prev, e.msg, res.tail);
 		goto out;
 	}
-	record_deployed(a, c->sel.rev, br->store_path,
+	record(a, c->sel.rev, br->store_path,
 	    c->sel.signer.principals, c->sel.signer.fingerprint,
 	    (time_t)c->sel.commit_time, c->sel.tofu);
 	if (inhibited != NULL)
@@ -576,11 +607,10 @@ activate_built(struct cycle *c, const char *url, struct build_result *br)
 		log_warnx("%s", e.msg);
 	note = inhibited ? xasprintf("%s; installed for the next boot",
 	    inhibited) : NULL;
-	attempt_end(a, RESULT_SUCCESS, STATE_OK, note, NULL);
+	o = end_with(a, RESULT_SUCCESS, note);
 	free(note);
 	log_info("deployed %.12s (%s)%s", c->sel.rev, br->store_path,
 	    inhibited ? " for the next boot" : "");
-	o = CYCLE_CURRENT;
  out:
 	free(inhibited);
 	free(prev);
@@ -634,7 +664,7 @@ after_build(struct cycle *c, const char *url, struct build_result *br)
 	if (cur && strcmp(cur, br->store_path) == 0) {
 		log_info("%.12s builds the %s system: nothing to activate",
 		    c->sel.rev, boot ? "next boot's" : "running");
-		record_deployed(a, c->sel.rev, br->store_path,
+		record(a, c->sel.rev, br->store_path,
 		    c->sel.signer.principals, c->sel.signer.fingerprint,
 		    (time_t)c->sel.commit_time, c->sel.tofu);
 		trust_record(a->cfg->state_dir, &c->sel);
@@ -695,7 +725,7 @@ deploy_selected(struct cycle *c)
 	}
 	if ((r = tune(c)) != 0)
 		return r == 1 ? CYCLE_DEFERRED : CYCLE_FAILED;
-	agent_probe_nix(a);	/* only now: a build will run */
+	probe_nix(a);	/* only now: a build will run */
 	build_flake_url(c->mirror, c->cfg->repo.ref, c->sel.rev, &url);
 	build_attribute(c->cfg, a->plat.os, &attr);
 	memset(&rq, 0, sizeof(rq));
@@ -787,8 +817,8 @@ resume(struct agent *a)
 		return CYCLE_NO_CHANGE;
 	attempt_begin(a, f.rev);
 	a->st.last_attempt.phase = PHASE_ACTIVATE;
-	agent_probe(a);
-	agent_probe_nix(a);
+	probe(a);
+	probe_nix(a);
 	/* attempt_begin has just reset the attempt's tuning: a resumed
 	 * activation takes the tuner's, as the build it resumes did (-1
 	 * would have passed --max-jobs 1 --cores 0 to an activation that

@@ -155,6 +155,20 @@ attempt_end(struct agent *a, enum status_result res, enum status_state state,
 }
 
 void
+status_set_system(struct agent *a)
+{
+	struct status_system *sys = &a->st.system;
+
+	set(&sys->os, a->plat.os);
+	set(&sys->arch, a->plat.arch);
+	if (a->plat.nix_version[0])
+		set(&sys->nix_version, a->plat.nix_version);
+	sys->cpus = (int)platform_cpu_budget(&a->plat);
+	sys->mem_bytes = a->plat.mem_total ? (int64_t)a->plat.mem_total : -1;
+	sys->on_battery = a->plat.on_battery;
+}
+
+void
 attempt_note(struct agent *a, const struct outcome *o)
 {
 	struct status_attempt *la = &a->st.last_attempt;

@@ -34,6 +34,9 @@ void	attempt_source(struct agent *a, const char *source);
 void	attempt_substituted(struct agent *a, int64_t bytes);
 /* One more evaluation of the configuration in this attempt. */
 void	attempt_evaluated(struct agent *a);
+/* The machine's facts (a->plat) into the document's system block; its
+ * nix_version only when known. */
+void	status_set_system(struct agent *a);
 /* What a step's outcome found out, into the attempt: the phases' durations
  * it timed, how the system was obtained (attempt_source), its evaluations,
  * the NAR bytes it substituted, how it activated. */
