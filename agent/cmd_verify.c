@@ -161,7 +161,7 @@ print_chain_deploy(git_repository *repo, const git_oid *oid,
 	struct trust_record t;
 	git_oid floor;
 	struct err e;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 	const char *p, *nl;
 
 	memset(&so, 0, sizeof(so));
@@ -218,7 +218,7 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 {
 	struct gitsig_result res;
 	struct err e;
-	char hex[GIT_OID_HEXSZ + 1], what[GIT_OID_HEXSZ + 16];
+	char hex[REV_HEX], what[REV_HEX + 15];
 	const git_oid *oid = git_object_id(obj);
 	const char *refname = NULL;
 	time_t now = time(NULL);

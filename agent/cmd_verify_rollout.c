@@ -77,7 +77,7 @@ verify_print_rollout(git_repository *repo, const git_oid *oid,
 {
 	struct release_info *ri = xcalloc(1, sizeof(*ri));
 	const char *path = cfg ? cfg->rollout.plan : ROLLOUT_DEFAULT_PATH;
-	char rev[GIT_OID_HEXSZ + 1];
+	char rev[REV_HEX];
 	git_commit *c = NULL;
 	struct err e;
 	int r = -1;

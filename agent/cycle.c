@@ -54,7 +54,7 @@ struct cycle {
 	struct agent	*a;
 	const struct config *cfg;
 	struct deployed	 dep;		/* on record at the start */
-	char		 tip[41];
+	char		 tip[REV_HEX];
 	bool		 fetching;	/* the tip moved: an attempt began */
 	enum status_state settled;	/* the state before this cycle */
 	char		*mirror;
@@ -224,7 +224,7 @@ system_revision(const struct agent *a)
 	const char *nixos[] = { "nixos-version", "--json", NULL };
 	struct buf out;
 	struct err e;
-	char rev[GIT_OID_HEXSZ + 1], *r = NULL;
+	char rev[REV_HEX], *r = NULL;
 	int is_darwin = strcmp(a->plat.os, "darwin") == 0;
 
 	if (spawn_capture(is_darwin ? darwin : nixos, NULL, VERSION_TIMEOUT_MS,
@@ -255,7 +255,7 @@ do_poll(struct cycle *c)
 	struct poll_result pr;
 	char *rev;
 
-	char last[GITX_OID_HEX];
+	char last[REV_HEX];
 
 	poll_last(c->cfg, last);
 	if (fetcher_poll(&a->fetcher, last, fetch_starts, c, &pr,

@@ -3,7 +3,6 @@
  */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +12,6 @@
 #include "git.h"
 #include "log.h"
 #include "fetch.h"
-
-static bool
-is_oid(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != GITX_OID_HEX - 1)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-			return false;
-	return true;
-}
 
 static char *
 tip_path(const struct config *cfg)
@@ -40,7 +26,7 @@ poll_mirror_path(const struct config *cfg)
 }
 
 void
-poll_last(const struct config *cfg, char last[GITX_OID_HEX])
+poll_last(const struct config *cfg, char last[REV_HEX])
 {
 	struct buf b = BUF_INIT(64);
 	struct err e;
@@ -52,7 +38,7 @@ poll_last(const struct config *cfg, char last[GITX_OID_HEX])
 		n = b.len;
 		while (n > 0 && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r'))
 			n--;
-		if (is_oid(buf_str(&b), n)) {
+		if (rev_valid(buf_str(&b), n)) {
 			memcpy(last, b.data, n);
 			last[n] = '\0';
 		} else
@@ -65,10 +51,10 @@ poll_last(const struct config *cfg, char last[GITX_OID_HEX])
 int
 poll_record(const struct config *cfg, const char *tip, struct err *e)
 {
-	char line[GITX_OID_HEX + 1], *path = NULL;
+	char line[REV_HEX + 1], *path = NULL;
 	int r = -1;
 
-	if (!is_oid(tip, strlen(tip)))
+	if (!rev_valid(tip, strlen(tip)))
 		return err_set(e, "poll_record: '%s' is not an object id", tip);
 	if (fs_mkdir_p(cfg->state_dir, 0700, e) == -1)
 		return -1;
@@ -99,7 +85,7 @@ poll_remote(const struct config *cfg, const struct gitx_preload *pre,
 int
 poll_run(const struct config *cfg, struct poll_result *r, struct err *e)
 {
-	char last[GITX_OID_HEX];
+	char last[REV_HEX];
 
 	poll_last(cfg, last);
 	return poll_run_hook(cfg, NULL, last, NULL, NULL, r, e);
@@ -112,7 +98,7 @@ poll_run_hook(const struct config *cfg, const struct gitx_preload *pre,
 {
 	struct gitx_stats ls, fe;
 	struct gitx_remote rm;
-	char *mirror = NULL, fetched[GITX_OID_HEX];
+	char *mirror = NULL, fetched[REV_HEX];
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));

@@ -20,8 +20,8 @@
 #include "git.h"
 
 struct poll_result {
-	char		 tip[GITX_OID_HEX];	/* remote tip; after a fetch, the mirror's */
-	char		 last[GITX_OID_HEX];	/* recorded tip, "" if none */
+	char		 tip[REV_HEX];	/* remote tip; after a fetch, the mirror's */
+	char		 last[REV_HEX];	/* recorded tip, "" if none */
 	bool		 changed;	/* tip != last: fetched into the mirror */
 	uint64_t	 poll_ms;	/* ls-remote */
 	uint64_t	 fetch_ms;	/* 0 when nothing was fetched */
@@ -58,7 +58,7 @@ void	poll_remote(const struct config *cfg, const struct gitx_preload *pre,
 int	poll_record(const struct config *cfg, const char *tip, struct err *e);
 
 /* The recorded tip into last ("" if none or unreadable). */
-void	poll_last(const struct config *cfg, char last[GITX_OID_HEX]);
+void	poll_last(const struct config *cfg, char last[REV_HEX]);
 
 /* <state_dir>/mirror.git; caller frees. */
 char	*poll_mirror_path(const struct config *cfg);

@@ -224,7 +224,7 @@ fetcher_poll(struct fetcher *f, const char *last,
 	struct msg_view v;
 	struct msg m;
 	struct err why;
-	char tip[GITX_OID_HEX];
+	char tip[REV_HEX];
 	uint64_t poll_ms = 0;
 	bool timed_out = false;
 	int rc;

@@ -51,14 +51,14 @@ struct fetcher {
 
 /* What the parent asks for a selection. */
 struct fetcher_select_req {
-	char		 tip[GITX_OID_HEX];
-	char		 deployed[GITX_OID_HEX];	/* "" if none */
+	char		 tip[REV_HEX];
+	char		 deployed[REV_HEX];	/* "" if none */
 	char		*system_rev;	/* NULL if none */
 	time_t		 now;
 	/* trust.follow_repo: recorded with the deployed revision */
 	uint64_t	 rec_trust_version;	/* 0: the pinned root, or none */
-	char		 rec_trust_allowed[GITX_OID_HEX];	/* blob ids, "" */
-	char		 rec_trust_file[GITX_OID_HEX];
+	char		 rec_trust_allowed[REV_HEX];	/* blob ids, "" */
+	char		 rec_trust_file[REV_HEX];
 };
 
 void	fetcher_init(struct fetcher *f, const struct config *cfg);
@@ -82,10 +82,10 @@ int	fetcher_select(struct fetcher *f, const struct fetcher_select_req *q,
 /* The messages (fetcher_msg.c): encoders for both sides, and the
  * decoders of the fetcher's answers, which the parent must not trust. */
 void	fm_encode_poll_req(struct msg *m, const char *last);
-int	fm_decode_poll_req(const struct msg_view *v, char last[GITX_OID_HEX],
+int	fm_decode_poll_req(const struct msg_view *v, char last[REV_HEX],
 	    struct err *e);
 void	fm_encode_fetching(struct msg *m, const char *tip, uint64_t poll_ms);
-int	fm_decode_fetching(const struct msg_view *v, char tip[GITX_OID_HEX],
+int	fm_decode_fetching(const struct msg_view *v, char tip[REV_HEX],
 	    uint64_t *poll_ms, struct err *e);
 void	fm_encode_polled(struct msg *m, int rc, const struct poll_result *r,
 	    const struct err *why);

@@ -183,7 +183,7 @@ do_poll(const struct child *c, const struct msg_view *v)
 	struct poll_result r;
 	struct msg m;
 	struct err e;
-	char last[GITX_OID_HEX];
+	char last[REV_HEX];
 	int rc;
 
 	memset(&e, 0, sizeof(e));

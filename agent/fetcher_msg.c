@@ -4,7 +4,6 @@
  * range here (tests/fuzz/fuzz_fetcher_msg.c), and an answer that fails a
  * check fails the request.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,23 +35,18 @@ enum trust_tag {
 
 /* "" or 40 lowercase hex digits. */
 static int
-get_oid(const struct msg_view *v, uint16_t tag, char out[GITX_OID_HEX],
+get_oid(const struct msg_view *v, uint16_t tag, char out[REV_HEX],
     bool required, struct err *e)
 {
-	size_t i, n;
+	size_t n;
 
 	out[0] = '\0';
-	if (msg_get_str(v, tag, out, GITX_OID_HEX, required, e) == -1)
+	if (msg_get_str(v, tag, out, REV_HEX, required, e) == -1)
 		return -1;
 	n = strlen(out);
-	if (n != 0 && n != GITX_OID_HEX - 1)
+	if (n != 0 && !rev_valid(out, n))
 		return err_set(e, "message type %u: field %u is not an object "
 		    "id", v->type, tag);
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)out[i]) ||
-		    isupper((unsigned char)out[i]))
-			return err_set(e, "message type %u: field %u is not "
-			    "an object id", v->type, tag);
 	return 0;
 }
 
@@ -110,7 +104,7 @@ fm_encode_poll_req(struct msg *m, const char *last)
 }
 
 int
-fm_decode_poll_req(const struct msg_view *v, char last[GITX_OID_HEX],
+fm_decode_poll_req(const struct msg_view *v, char last[REV_HEX],
     struct err *e)
 {
 	if (get_type(v, FM_POLL, e) == -1)
@@ -127,7 +121,7 @@ fm_encode_fetching(struct msg *m, const char *tip, uint64_t poll_ms)
 }
 
 int
-fm_decode_fetching(const struct msg_view *v, char tip[GITX_OID_HEX],
+fm_decode_fetching(const struct msg_view *v, char tip[REV_HEX],
     uint64_t *poll_ms, struct err *e)
 {
 	if (get_type(v, FM_FETCHING, e) == -1 ||

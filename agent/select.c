@@ -79,7 +79,7 @@ tag_target(git_odb *odb, struct tagref *t)
 {
 	struct gitsig_tag tag;
 	git_odb_object *obj = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 	git_object_t type;
 	size_t size;
 
@@ -320,7 +320,7 @@ select_trust_commit(git_repository *repo, const git_oid *oid,
 
 int
 select_parse_version_json(const char *json, size_t len,
-    char rev[GIT_OID_HEXSZ + 1])
+    char rev[REV_HEX])
 {
 	json_t *root, *v;
 	const char *s;
@@ -330,9 +330,8 @@ select_parse_version_json(const char *json, size_t len,
 		return -1;
 	v = json_object_get(root, "configurationRevision");
 	if (json_is_string(v) && (s = json_string_value(v)) != NULL &&
-	    strlen(s) == GIT_OID_HEXSZ &&
-	    strspn(s, "0123456789abcdef") == GIT_OID_HEXSZ) {
-		memcpy(rev, s, GIT_OID_HEXSZ + 1);
+	    rev_valid(s, strlen(s))) {
+		memcpy(rev, s, REV_HEX);
 		r = 0;
 	}
 	json_decref(root);
@@ -347,8 +346,7 @@ select_system_floor(git_repository *repo, const char *rev, git_oid *out)
 	size_t size;
 	int r = -1;
 
-	if (rev == NULL || strlen(rev) != GIT_OID_HEXSZ ||
-	    strspn(rev, "0123456789abcdef") != GIT_OID_HEXSZ ||
+	if (rev == NULL || !rev_valid(rev, strlen(rev)) ||
 	    git_oid_fromstr(out, rev) != 0)
 		return -1;
 	if (git_repository_odb(&odb, repo) == 0 &&
@@ -418,7 +416,7 @@ int
 first_parent(git_repository *repo, git_oid *oid, struct err *e)
 {
 	git_commit *c = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 	int r;
 
 	if (git_commit_lookup(&c, repo, oid) != 0) {
@@ -468,7 +466,7 @@ walk(git_repository *repo, const struct tagindex *ti, const git_oid *tip,
 {
 	struct select_trust t;
 	const struct signers *s = o->signers;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 	git_oid oid = *tip;
 	int pr;
 
@@ -625,7 +623,7 @@ select_release(git_repository *repo, const git_oid *tip,
 {
 	unsigned threshold = o->threshold ? o->threshold : 1;
 	unsigned max_walk = o->max_walk ? o->max_walk : DEFAULT_MAX_WALK;
-	char tiphex[GIT_OID_HEXSZ + 1];
+	char tiphex[REV_HEX];
 	struct tagindex ti = { NULL, 0, 0 };
 	struct trust_chain tc;
 	struct deadline dl;

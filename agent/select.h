@@ -38,6 +38,7 @@
 #include "err.h"
 #include "gitsig.h"
 #include "release.h"
+#include "rev.h"
 #include "sshsig.h"
 #include "trustfile.h"
 
@@ -64,8 +65,8 @@ struct select_repo_trust {
 	size_t		 host_revoked_len;
 	bool		 warn_expired;	/* trust.on_expired: warn */
 	uint64_t	 rec_version;	/* recorded with the deployed revision */
-	char		 rec_allowed[GIT_OID_HEXSZ + 1];	/* blob ids, "" */
-	char		 rec_file[GIT_OID_HEXSZ + 1];
+	char		 rec_allowed[REV_HEX];	/* blob ids, "" */
+	char		 rec_file[REV_HEX];
 };
 
 /* One trust in effect. */
@@ -75,8 +76,8 @@ struct trust_level {
 	unsigned		 threshold;
 	uint64_t		 version;	/* 0: the pinned root */
 	time_t			 expires;	/* 0: never */
-	char			 allowed_hash[GIT_OID_HEXSZ + 1]; /* "": pinned */
-	char			 file_hash[GIT_OID_HEXSZ + 1];
+	char			 allowed_hash[REV_HEX]; /* "": pinned */
+	char			 file_hash[REV_HEX];
 	git_oid			 since;		/* the rotation (version > 0) */
 	struct trustfile	 tf;
 };
@@ -123,7 +124,7 @@ struct select_result {
 	enum select_outcome	outcome;
 	git_oid			oid;		/* selected (SELECT_OK) or refused
 						   (SELECT_ROLLBACK) candidate */
-	char			rev[GIT_OID_HEXSZ + 1];	/* oid in hex, "" if none */
+	char			rev[REV_HEX];	/* oid in hex, "" if none */
 	struct sig_info		signer;		/* the deciding signature */
 	unsigned		nkeys;		/* distinct trusted keys at it */
 	unsigned		ntags;		/* valid signed tags at it */
@@ -136,7 +137,7 @@ struct select_result {
 						   above a refused rotation */
 	bool			at_floor;	/* the walk reached the floor */
 	enum select_floor	floor;
-	char			floor_rev[GIT_OID_HEXSZ + 1];
+	char			floor_rev[REV_HEX];
 	bool			tofu;		/* floor == FLOOR_NONE */
 	bool			rollback;	/* outcome == SELECT_ROLLBACK */
 	bool			deployed_unknown; /* deployed rev not in mirror */
@@ -149,8 +150,8 @@ struct select_result {
 	/* trust.follow_repo only: the trust in effect at the result */
 	bool			trust_repo;	/* the chain was followed */
 	uint64_t		trust_version;	/* 0: the pinned root */
-	char			trust_allowed_hash[GIT_OID_HEXSZ + 1];
-	char			trust_file_hash[GIT_OID_HEXSZ + 1];
+	char			trust_allowed_hash[REV_HEX];
+	char			trust_file_hash[REV_HEX];
 	int64_t			trust_expires;	/* 0: never */
 	bool			trust_expired;	/* refused, or deployed (warn) */
 	bool			trust_rollback;	/* lower than the recorded version */
@@ -230,7 +231,7 @@ const struct trust_level *trust_chain_at(const struct trust_chain *c,
  * -1 when it is missing, null, or not a full clean revision ("...-dirty").
  */
 int	 select_parse_version_json(const char *json, size_t len,
-	    char rev[GIT_OID_HEXSZ + 1]);
+	    char rev[REV_HEX]);
 
 /*
  * The running system's revision as a floor: 0 with out set when rev is a

@@ -16,8 +16,8 @@
 
 /* The blob ids of the two trust files in one commit ("" when absent). */
 struct trust_blobs {
-	char	allowed[GIT_OID_HEXSZ + 1];
-	char	file[GIT_OID_HEXSZ + 1];
+	char	allowed[REV_HEX];
+	char	file[REV_HEX];
 };
 
 void
@@ -44,14 +44,14 @@ trust_chain_release(struct trust_chain *c)
 }
 
 static void
-blob_id(git_tree *tree, const char *path, char out[GIT_OID_HEXSZ + 1])
+blob_id(git_tree *tree, const char *path, char out[REV_HEX])
 {
 	git_tree_entry *te = NULL;
 
 	out[0] = '\0';
 	if (git_tree_entry_bypath(&te, tree, path) == 0 &&
 	    git_tree_entry_type(te) == GIT_OBJECT_BLOB)
-		git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_tree_entry_id(te));
+		git_oid_tostr(out, REV_HEX, git_tree_entry_id(te));
 	git_tree_entry_free(te);
 }
 
@@ -61,7 +61,7 @@ commit_blobs(git_repository *repo, const git_oid *oid,
 {
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 	int r = -1;
 
 	if (git_commit_lookup(&c, repo, oid) != 0 ||
@@ -129,7 +129,7 @@ level_load(git_repository *repo, const struct select_repo_trust *rt,
     struct err *e)
 {
 	struct buf a = BUF_INIT(0), t = BUF_INIT(0);
-	char name[GIT_OID_HEXSZ + 1 + 1024], *rv = NULL;
+	char name[REV_HEX + 1024], *rv = NULL;
 	size_t rvlen = 0;
 	int r = -1;
 
@@ -178,7 +178,7 @@ trust_level_at(git_repository *repo, const struct select_repo_trust *rt,
     const git_oid *oid, struct trust_level *l, struct err *e)
 {
 	struct trust_blobs b;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 
 	memset(l, 0, sizeof(*l));
 	if (commit_blobs(repo, oid, rt, &b, e) != 0)
@@ -221,7 +221,7 @@ base_level(git_repository *repo, const git_oid *base,
 {
 	const struct select_repo_trust *rt = o->repo_trust;
 	struct trust_level *l = level_push(c);
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 	struct err e;
 
 	if (base != NULL && rt->rec_version > 0 &&
@@ -321,7 +321,7 @@ rotation(git_repository *repo, const struct tagindex *ti,
 	struct select_trust *to = xcalloc(2, sizeof(*to)), *tn = to + 1;
 	struct trust_level nl, *old = &c->levels[cur];
 	const char *dropped = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[REV_HEX];
 	struct err le;
 	char newkey[512];
 	int r = -1;

@@ -81,7 +81,7 @@ save_json(const char *dir, const char *name, json_t *obj, struct err *e)
  * must be there.
  */
 enum sftype {
-	SF_REV,		/* char[STATE_REV_HEX]: 40 hex digits, else "" */
+	SF_REV,		/* char[REV_HEX]: 40 hex digits, else "" */
 	SF_STR,		/* char *, null when NULL */
 	SF_TIME,	/* time_t as an integer */
 	SF_BOOL,	/* bool */
@@ -143,7 +143,7 @@ field_load(json_t *o, const struct sfield *f, void *obj)
 	case SF_REV:
 		rev[0] = '\0';
 		if (json_is_string(v) && strlen(json_string_value(v)) == 40)
-			memcpy(rev, json_string_value(v), STATE_REV_HEX);
+			memcpy(rev, json_string_value(v), REV_HEX);
 		break;
 	case SF_STR:
 		*(char **)p = json_is_string(v) ?

@@ -18,11 +18,11 @@
 #include <time.h>
 
 #include "err.h"
+#include "rev.h"
 
-#define STATE_REV_HEX	41
 
 struct deployed {
-	char	 rev[STATE_REV_HEX];	/* "" when none on record */
+	char	 rev[REV_HEX];	/* "" when none on record */
 	char	*signer;
 	char	*key_fingerprint;
 	char	*store_path;
@@ -32,7 +32,7 @@ struct deployed {
 };
 
 struct inflight {
-	char	 rev[STATE_REV_HEX];
+	char	 rev[REV_HEX];
 	char	*store_path;		/* what is being activated */
 	char	*prev_system;		/* what ran before */
 	char	*signer;
@@ -44,8 +44,8 @@ struct inflight {
 	 * by a deploy resumed from here (trust_repo false: none) */
 	bool	 trust_repo;
 	uint64_t trust_version;
-	char	 trust_allowed[STATE_REV_HEX];
-	char	 trust_file[STATE_REV_HEX];
+	char	 trust_allowed[REV_HEX];
+	char	 trust_file[REV_HEX];
 };
 
 void	deployed_release(struct deployed *d);
@@ -56,10 +56,10 @@ int	state_save_deployed(const char *dir, const struct deployed *d,
 
 /* trust.follow_repo's record: which trust the deployed revision is under. */
 struct trust_record {
-	char	 rev[STATE_REV_HEX];	/* the deployed revision it is for */
+	char	 rev[REV_HEX];	/* the deployed revision it is for */
 	uint64_t version;		/* 0: the pinned root */
-	char	 allowed[STATE_REV_HEX];	/* blob ids, "" for the pinned root */
-	char	 file[STATE_REV_HEX];
+	char	 allowed[REV_HEX];	/* blob ids, "" for the pinned root */
+	char	 file[REV_HEX];
 };
 
 /* 0 (t->rev "" when there is none), -1 on a corrupt file. */

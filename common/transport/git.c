@@ -469,7 +469,7 @@ gitx_init(const struct gitx_remote *rm, struct err *e)
 }
 
 int
-gitx_ls_tip(const struct gitx_remote *rm, char tip[GITX_OID_HEX],
+gitx_ls_tip(const struct gitx_remote *rm, char tip[REV_HEX],
     struct gitx_stats *st, struct err *e)
 {
 	struct op op;
@@ -503,7 +503,7 @@ gitx_ls_tip(const struct gitx_remote *rm, char tip[GITX_OID_HEX],
 		err_set(e, "poll of '%s': no ref '%s' there", rm->url, ref);
 		goto out;
 	}
-	git_oid_tostr(tip, GITX_OID_HEX, &heads[i]->oid);
+	git_oid_tostr(tip, REV_HEX, &heads[i]->oid);
 	r = 0;
  out:
 	git_remote_free(remote);
@@ -614,7 +614,7 @@ mirror_suspect(const struct op *op, int klass)
 /* The tip of ref in repo, which must be a commit present in the mirror. */
 static int
 mirror_tip(git_repository *repo, const char *mirror, const char *ref,
-    char tip[GITX_OID_HEX], struct err *e)
+    char tip[REV_HEX], struct err *e)
 {
 	git_oid oid;
 	git_commit *c = NULL;
@@ -627,14 +627,14 @@ mirror_tip(git_repository *repo, const char *mirror, const char *ref,
 		    ref, ge && ge->message ? ge->message : "unreadable");
 	}
 	git_commit_free(c);
-	git_oid_tostr(tip, GITX_OID_HEX, &oid);
+	git_oid_tostr(tip, REV_HEX, &oid);
 	return 0;
 }
 
 /* 0, or -1; *suspect says whether re-creating the mirror may help. */
 static int
 fetch_once(struct op *op, const char *mirror, const char *ref,
-    char tip[GITX_OID_HEX], bool *suspect, struct err *e)
+    char tip[REV_HEX], bool *suspect, struct err *e)
 {
 	git_fetch_options fo;
 	git_remote_create_options ro;
@@ -687,7 +687,7 @@ fetch_once(struct op *op, const char *mirror, const char *ref,
 
 int
 gitx_fetch(const struct gitx_remote *rm, const char *mirror,
-    char tip[GITX_OID_HEX], struct gitx_stats *st, struct err *e)
+    char tip[REV_HEX], struct gitx_stats *st, struct err *e)
 {
 	struct op op;
 	struct gitstream_watchdog wd = { .armed = false };

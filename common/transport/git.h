@@ -21,9 +21,9 @@
 #include "buf.h"
 #include "err.h"
 #include "known_hosts.h"	/* known_hosts_check() */
+#include "rev.h"
 #include "secret.h"
 
-#define GITX_OID_HEX	41	/* 40 hex digits and the NUL */
 
 /*
  * Files read ahead by gitx_preload, so that an unprivileged process that
@@ -87,7 +87,7 @@ char	*gitx_full_ref(const char *ref);
  * disk and no process is spawned.  A ref the remote does not have is an
  * error.
  */
-int	gitx_ls_tip(const struct gitx_remote *rm, char tip[GITX_OID_HEX],
+int	gitx_ls_tip(const struct gitx_remote *rm, char tip[REV_HEX],
 	    struct gitx_stats *st, struct err *e);
 
 /*
@@ -98,6 +98,6 @@ int	gitx_ls_tip(const struct gitx_remote *rm, char tip[GITX_OID_HEX],
  * what the mirror's ref now points to, a commit that is in the mirror.
  */
 int	gitx_fetch(const struct gitx_remote *rm, const char *mirror,
-	    char tip[GITX_OID_HEX], struct gitx_stats *st, struct err *e);
+	    char tip[REV_HEX], struct gitx_stats *st, struct err *e);
 
 #endif

@@ -20,9 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 check_oid(const char *s)
 {
-	size_t n = strnlen(s, GITX_OID_HEX);
+	size_t n = strnlen(s, REV_HEX);
 
-	if (n != 0 && n != GITX_OID_HEX - 1)
+	if (n != 0 && n != REV_HEX - 1)
 		abort();
 }
 
@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct poll_result pr;
 	struct msg_view v;
 	struct err e, why;
-	char tip[GITX_OID_HEX], sysrev[256];
+	char tip[REV_HEX], sysrev[256];
 	uint64_t ms;
 
 	if (msg_parse(data, size, &v, &e) != 0)

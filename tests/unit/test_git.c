@@ -105,7 +105,7 @@ test_file_fetch(const char *dir)
 	struct gitx_remote cfg;
 	struct gitx_stats st;
 	struct err e;
-	char tip[GITX_OID_HEX], tip2[GITX_OID_HEX], cmd[1024], url[512],
+	char tip[REV_HEX], tip2[REV_HEX], cmd[1024], url[512],
 	    mirror[512];
 
 	snprintf(cmd, sizeof(cmd), "cd '%s' && git init -q -b main src && "
