@@ -10,9 +10,9 @@
 #include "activate.h"
 #include "config.h"
 #include "log.h"
+#include "record.h"
 #include "resume.h"
 #include "rollback.h"
-#include "record.h"
 #include "timeutil.h"
 
 #define MAX_INTERRUPTED	3	/* interrupted activations before "bad" */
