@@ -52,6 +52,17 @@ test_expect_success 'two modules including each other: an include cycle' '
 	test_grep "^include cycle: cycle -> select -> cycle$" out
 '
 
+test_expect_success 'a step including publish.h (the status document) is caught' '
+	tree &&
+	printf "#include \"buf.h\"\n#include \"publish.h\"\n" >t/agent/select.c &&
+	test_must_fail layers t >out &&
+	test_grep "^agent/select.c:2: a step includes publish.h: only the driver \(cycle.c\) writes the status document$" out &&
+	tree &&
+	printf "#include \"publish.h\"\n" >>t/agent/cycle.c &&
+	: >t/agent/publish.h &&
+	layers t
+'
+
 test_expect_success 'the parts of one module may share a private header' '
 	tree &&
 	printf "#include \"config_int.h\"\n" >t/common/model/config.c &&

@@ -11,7 +11,9 @@ beside them (config_set.c and config_int.h are config's, fetcher_msg.c is
 the fetcher's): the parts of one concern may share a private header, two
 concerns may not lean on each other.  Only a module with a P.c has parts:
 cmd.h is the commands' shared helpers, and each cmd_*.c is a command of
-its own.  Prints one line per violation
+its own.  Only the cycle's driver writes the status document: no file of
+agent/ but cycle.c and publish.c includes publish.h (reboot.c until its
+step returns an outcome too).  Prints one line per violation
 (file:line: what) and exits 1 if there is any.
 """
 import os
@@ -25,6 +27,9 @@ ALLOWED = {
     "model": {"util", "trust", "transport", "model"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+# The agent/ files that may include publish.h: the driver, the document's
+# own code, and the reboot step, which still publishes itself.
+PUBLISHERS = {"cycle.c", "publish.c", "publish.h", "reboot.c"}
 
 
 def sources(src):
@@ -74,6 +79,11 @@ def main():
                 if not m:
                     continue
                 h = os.path.basename(m.group(1))
+                if (layer == "agent" and h == "publish.h" and
+                        os.path.basename(path) not in PUBLISHERS):
+                    bad.append("%s:%d: a step includes publish.h: only the "
+                               "driver (cycle.c) writes the status "
+                               "document" % (rel, n))
                 hl = where.get(h)
                 if hl is None:
                     continue    # a generated or system header
