@@ -309,11 +309,26 @@ run_profile(const struct activate_request *rq, const char *mode,
 	return r == -2 && set ? -1 : r;
 }
 
+/*
+ * With --flake, the activation program's Nix reads the fetcher's mirror
+ * again: its git needs the safe.directory that the build step wrote to
+ * <state_dir>/gitconfig for Nix's own git (build.c), else it refuses a
+ * repository of another owner.  The flake method only follows a build.
+ */
 static int
 run_prog(const struct activate_request *rq, struct strvec *argv,
     const char *what, struct spawn_result *res, struct err *e)
 {
-	if (run(rq, argv, res, e) == -1)
+	char *git = NULL;
+	const char *set[2] = { NULL, NULL };
+	int r;
+
+	if (rq->method == ACTIVATE_FLAKE)
+		set[0] = git = xasprintf("GIT_CONFIG_GLOBAL=%s/gitconfig",
+		    rq->cfg->state_dir);
+	r = run_env(rq, argv, set, res, e);
+	free(git);
+	if (r == -1)
 		return -2;	/* it did not start: nothing changed */
 	return finished(rq, res, what, e);
 }

@@ -15,7 +15,8 @@ STC=nixos-rebuild-switch-to-configuration
 
 # config MODE
 config() {
-	e2e_config "  profile: server" "  mode: $1
+	e2e_config "  profile: server" "  mode: $1${2:+
+$2}
   profile: $P
   health_checks:
     - systemctl is-system-running"
@@ -29,7 +30,7 @@ no_evaluation() {
 	else
 		: >nixcalls
 	fi
-	test_grep_not "^nix build\|^nix-build\|^nix eval\|^nix-instantiate" nixcalls
+	test_grep_not "^nix build|^nix-build|^nix eval|^nix-instantiate" nixcalls
 }
 nnix() { if [ -f "$R/nix-calls.log" ]; then wc -l <"$R/nix-calls.log"; else echo 0; fi; }
 stc() { printf '%s/bin/switch-to-configuration' "$1"; }
@@ -234,6 +235,30 @@ test_expect_success_here 'nixos-rebuild-ng before --store-path: the same steps; 
 
 test_expect_success 'no call ever asked for --flake' '
 	test_grep_not -- "--flake" "$R/calls.log"
+'
+
+# Nix's fetcher cache is cold for the activation program (another HOME,
+# a cleaned cache): its git reads the mirror, which the fetcher's user owns.
+test_expect_success_here 'a toplevel without switch-to-configuration: --flake, whose Nix reads the fetcher'"'"'s mirror' '
+	printf "#!/bin/sh\nXDG_CACHE_HOME=\$(mktemp -d %s/cold.XXXXXX) exec nixos-rebuild \"\$@\"\n" "$TEST_DIR" >cold-rebuild &&
+	chmod +x cold-rebuild &&
+	config switch "  command: $TEST_DIR/cold-rebuild" &&
+	release v10,noswitch &&
+	rev10=$rev &&
+	n=$(ncalls) &&
+	test_expect_code 1 once &&
+	sys10=$(built "$rev10") &&
+	test ! -e "$(stc "$sys10")" &&
+	calls_since $n >actual &&
+	test_grep "switch --flake git.file://.*mirror.git.*rev=$rev10#web-1 " actual &&
+	test "$(st .last_attempt.activation)" = flake &&
+	test "$(st .last_attempt.evaluations)" = 2 &&
+	st .last_attempt.log_tail >tail &&
+	test_grep_not "owned by|dubious|safe.directory" tail &&
+	test_grep "^building the system configuration" tail &&
+	test_grep "$sys10/bin/switch-to-configuration: No such file" tail &&
+	test "$(st .state)" = rolled-back &&
+	test "$(current)" = "$sys9"
 '
 
 test_done

@@ -77,6 +77,9 @@
 #	               [A-Za-z0-9._+-]); without any, no switch-inhibitors
 #	  inhibit-bad  switch-inhibitors holds "not json" (an unreadable
 #	               file: the check fails on it)
+#	  noswitch     the NixOS toplevel has no bin/switch-to-configuration
+#	               (no system the profile steps can activate: the agent
+#	               falls back to nixos-rebuild --flake)
 #	Every derivation also depends on NIXFLAKE_SALT (default: the name of
 #	$TEST_DIR), so that each test run builds afresh in the shared store.
 #   nixflake_commit WORK HOSTS [VARIANT]
@@ -129,7 +132,7 @@ _nixflake_system() {
 
 nixflake_write() {
 	local dir=$1 hosts=$2 variant=${3:-} w fail=false slow=0 parallel=false
-	local kernel=1 rev=false salt h entries='' system inhibitors=''
+	local kernel=1 rev=false salt h entries='' system inhibitors='' noswitch=false
 	local -a words
 	[ -n "$hosts" ] || bail "nixflake_write: no host"
 	IFS=, read -r -a words <<<"$variant"
@@ -156,6 +159,7 @@ nixflake_write() {
 			inhibitors=${inhibitors/=/\": \"}
 			;;
 		inhibit-bad) inhibitors='not json' ;;
+		noswitch) noswitch=true ;;
 		esac
 	done
 	case $inhibitors in
@@ -182,6 +186,7 @@ nixflake_write() {
     versionName = "$(_nixflake_name "${variant:-base}")";
     kernelTag = "$(_nixflake_str "$kernel")";
     failBuild = $fail;
+    noSwitch = $noswitch;
     slowSeconds = "$slow";
     parallel = $parallel;
     withRev = $rev;
@@ -339,11 +344,13 @@ EOF
       printf '%s\n' "test-$variant" > $out/nixos-version
       printf '%s\n' "$host" > $out/hostname
       printf '%s' "$switchScript" > $out/bin/switch-to-configuration
+      chmod +x $out/bin/switch-to-configuration
+    '' + (if noSwitch then "rm $out/bin/switch-to-configuration\n" else "") + ''
       if [ -n "$inhibitors" ]; then
         printf '%s' "$inhibitors" > $out/switch-inhibitors
       fi
       printf '%s' "$versionScript" > $out/sw/bin/nixos-version
-      chmod +x $out/bin/switch-to-configuration $out/sw/bin/nixos-version
+      chmod +x $out/sw/bin/nixos-version
       for p in $parts; do cat $p/cores; done | head -n 1 > $out/cores
       echo "$parts" > $out/parts
     '') {
