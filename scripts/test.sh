@@ -25,6 +25,7 @@ status=0
 # running at the end fails the run.
 . scripts/lib/leftovers.sh
 suite_mark
+host_before=$(host_snapshot)
 
 run_suite() {
 	local dir=$1
@@ -66,6 +67,12 @@ if ! CC=clang MESON_TEST_ARGS="--suite fuzz" \
 fi
 
 if ! suite_leftovers; then
+	status=1
+	failed=$((failed + 1))
+fi
+if [ "$(host_snapshot)" != "$host_before" ]; then
+	echo "the suite changed this machine's system profile:"
+	diff <(printf '%s\n' "$host_before") <(host_snapshot) | sed 's/^/  /'
 	status=1
 	failed=$((failed + 1))
 fi
