@@ -30,6 +30,10 @@ struct config;
 int	cmd_load_config(struct config *cfg, const char *opt_path);
 /* Prints "usage: nixpull NAME SYNOPSIS" and the summary to fp. */
 void	cmd_usage(const char *name, int to_stderr);
+/* "nixpull NAME: " and the message on stderr, then the usage:
+ * EXIT_USAGE. */
+int	cmd_usage_error(const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* -v/-q handling shared by every subcommand. */
 void	cmd_verbosity(int delta);
 

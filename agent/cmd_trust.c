@@ -10,7 +10,6 @@
  * sign only explain it.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "caps.h"
 #include "cmd.h"
 #include "config.h"
+#include "rev.h"
 #include "select.h"
 
 struct trust_opts {
@@ -44,22 +44,8 @@ struct trust_ctx {
 	struct select_opts	 so;
 	git_repository		*repo;
 	git_oid			 oid;
-	char			 hex[GIT_OID_HEXSZ + 1];
+	char			 hex[REV_HEX];
 };
-
-static int __attribute__((format(printf, 1, 2)))
-trust_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "nixpull trust: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	cmd_usage("trust", 1);
-	return EXIT_USAGE;
-}
 
 /* argv[0] is "check": 0, or an exit status. */
 static int
@@ -94,7 +80,7 @@ trust_parse(int argc, char **argv, struct trust_opts *to)
 		}
 	}
 	if (argc - optind > 1)
-		return trust_usage_error("unexpected argument '%s'",
+		return cmd_usage_error("trust", "unexpected argument '%s'",
 		    argv[optind + 1]);
 	to->rev = optind < argc ? argv[optind] : "HEAD";
 	if (to->repo == NULL)
@@ -420,9 +406,9 @@ cmd_trust(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (argc < 2)
-		return trust_usage_error("no subcommand given");
+		return cmd_usage_error("trust", "no subcommand given");
 	if (strcmp(argv[1], "check") != 0)
-		return trust_usage_error("unknown subcommand '%s'", argv[1]);
+		return cmd_usage_error("trust", "unknown subcommand '%s'", argv[1]);
 	if ((r = trust_parse(argc - 1, argv + 1, &to)) != 0)
 		return r;
 	if (to.help) {

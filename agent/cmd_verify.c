@@ -4,7 +4,6 @@
  *	nixpull verify --repo . HEAD
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,20 +29,6 @@ struct verify_opts {
 	const char	*rev;
 	int		 help;
 };
-
-static int __attribute__((format(printf, 1, 2)))
-verify_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "nixpull verify: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	cmd_usage("verify", 1);
-	return EXIT_USAGE;
-}
 
 /* 0, or an exit status. */
 static int
@@ -82,9 +67,9 @@ verify_parse(int argc, char **argv, struct verify_opts *vo)
 		}
 	}
 	if (optind == argc)
-		return verify_usage_error("no revision given");
+		return cmd_usage_error("verify", "no revision given");
 	if (argc - optind > 1)
-		return verify_usage_error("unexpected argument '%s'",
+		return cmd_usage_error("verify", "unexpected argument '%s'",
 		    argv[optind + 1]);
 	vo->rev = argv[optind];
 	return 0;

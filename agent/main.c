@@ -3,6 +3,7 @@
  * This file only dispatches to the subcommands and decides the exit status.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,20 @@ cmd_usage(const char *name, int to_stderr)
 	fprintf(fp, "  -v, --verbose      more output\n"
 	    "  -q, --quiet        errors only\n"
 	    "  -h, --help         this help\n");
+}
+
+int
+cmd_usage_error(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nixpull %s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cmd_usage(name, 1);
+	return EXIT_USAGE;
 }
 
 static void
