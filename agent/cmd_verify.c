@@ -220,7 +220,8 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 			print_chain_deploy(repo, oid, cfg, s, revoked);
 		else
 			print_deploy(repo, oid, s, threshold, now);
-		if (verify_print_rollout(repo, oid, s, threshold, cfg) != 0)
+		if (verify_print_rollout(repo, oid, s, threshold, cfg,
+		    revoked) != 0)
 			r = -1;
 		return r == 0 ? EXIT_OK : EXIT_FAILED;
 	case GIT_OBJECT_TAG:
@@ -239,7 +240,7 @@ verify_object(git_repository *repo, git_object *obj, git_reference *ref,
 			    "checked\n");
 		if (git_tag_target_type((git_tag *)obj) == GIT_OBJECT_COMMIT &&
 		    verify_print_rollout(repo, git_tag_target_id((git_tag *)obj),
-		    s, threshold, cfg) != 0)
+		    s, threshold, cfg, revoked) != 0)
 			r = -1;
 		return r == 0 ? EXIT_OK : EXIT_FAILED;
 	default:

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "release.h"
 #include "rollout.h"
+#include "select.h"
 #include "timeutil.h"
 #include "turn.h"
 #include "cmd_verify.h"
@@ -73,9 +74,13 @@ print_plan(const struct release_info *ri, const char *path, const char *rev,
 
 int
 verify_print_rollout(git_repository *repo, const git_oid *oid,
-    const struct signers *s, unsigned threshold, const struct config *cfg)
+    const struct signers *s, unsigned threshold, const struct config *cfg,
+    const char *revoked)
 {
 	struct release_info *ri = xcalloc(1, sizeof(*ri));
+	struct select_repo_trust rt;
+	struct buf rv = BUF_INIT(MAX_SIGNERS_SIZE);
+	bool follow = false;
 	const char *path = cfg ? cfg->rollout.plan : ROLLOUT_DEFAULT_PATH;
 	char rev[REV_HEX];
 	git_commit *c = NULL;
@@ -87,8 +92,16 @@ verify_print_rollout(git_repository *repo, const git_oid *oid,
 		printf("rollout: rejected: cannot read commit %s\n", rev);
 		goto out;
 	}
-	if (release_read(repo, oid, (int64_t)git_commit_time(c), path, NULL,
-	    s, threshold, turn_now(), ri, &e) != 0) {
+	if (cfg != NULL && cfg->trust.follow_repo) {
+		if (trust_repo_init(&rt, cfg, revoked, &rv, &e) != 0) {
+			printf("rollout: unknown: %s\n", e.msg);
+			goto out;
+		}
+		follow = true;
+	}
+	if (release_read_trust(repo, oid, (int64_t)git_commit_time(c), path,
+	    NULL, s, threshold, follow ? &rt : NULL, turn_now(), ri,
+	    &e) != 0) {
 		printf("rollout: rejected: %s: %s\n", rev, e.msg);
 		goto out;
 	}
@@ -111,6 +124,7 @@ verify_print_rollout(git_repository *repo, const git_oid *oid,
 	}
  out:
 	git_commit_free(c);
+	buf_release(&rv);
 	free(ri);
 	return r;
 }

@@ -251,10 +251,11 @@ select_in_mirror(const struct child *c, const struct fetcher_select_req *q,
 	if (q->deployed[0] && git_oid_fromstr(&deployed, q->deployed) == 0)
 		so.deployed = &deployed;
 	r = select_release(repo, &tip, &so, res, e);
-	if (r == 0 && !res->at_floor && release_read(repo, &res->oid,
+	if (r == 0 && !res->at_floor && release_read_trust(repo, &res->oid,
 	    res->commit_time, c->cfg->rollout.plan,
 	    c->cfg->build.source == SOURCE_BUILD ? NULL : c->cfg->build.manifest,
-	    signers, so.threshold, q->now, &res->release, e) != 0) {
+	    signers, so.threshold, so.repo_trust, q->now, &res->release,
+	    e) != 0) {
 		res->outcome = SELECT_ERROR;
 		r = -1;
 	}

@@ -213,6 +213,18 @@ int	 trust_level_at(git_repository *repo,
 	    struct trust_level *l, struct err *e);
 void	 trust_level_release(struct trust_level *l);
 /*
+ * release_read (release.h), with the release's signatures judged under
+ * trust.follow_repo (rt not NULL) by the repository's trust files at oid
+ * when they are there (version > 0; a release the chain accepted carries
+ * the trust in effect), else by the pinned s and threshold: a signed tag
+ * of a rotated-in key releases too, at its date.
+ */
+int	 release_read_trust(git_repository *repo, const git_oid *oid,
+	    int64_t commit_time, const char *plan_path,
+	    const char *manifest_path, const struct signers *s,
+	    unsigned threshold, const struct select_repo_trust *rt,
+	    time_t now, struct release_info *ri, struct err *e);
+/*
  * rt from cfg's trust.* settings, with the host's revoked keys read from
  * the file revoked (NULL: none) into rv, which the caller releases after
  * rt: 0, or -1 with e.

@@ -492,3 +492,27 @@ trust_chain_at(const struct trust_chain *c, const git_oid *oid, size_t *at)
 	*at = c->n;
 	return &c->levels[0];
 }
+
+int
+release_read_trust(git_repository *repo, const git_oid *oid,
+    int64_t commit_time, const char *plan_path, const char *manifest_path,
+    const struct signers *s, unsigned threshold,
+    const struct select_repo_trust *rt, time_t now, struct release_info *ri,
+    struct err *e)
+{
+	struct trust_level l;
+	struct err le;
+	int r;
+
+	if (rt == NULL || trust_level_at(repo, rt, oid, &l, &le) != 0)
+		return release_read(repo, oid, commit_time, plan_path,
+		    manifest_path, s, threshold, now, ri, e);
+	if (l.version > 0)
+		r = release_read(repo, oid, commit_time, plan_path,
+		    manifest_path, l.signers, l.threshold, now, ri, e);
+	else
+		r = release_read(repo, oid, commit_time, plan_path,
+		    manifest_path, s, threshold, now, ri, e);
+	trust_level_release(&l);
+	return r;
+}

@@ -110,6 +110,20 @@ test_expect_success_here 'bob signs a tag at it, then releases alone: the rotati
 	test "$(trust .trust_file)" = "$(git -C "$W" rev-parse "$ROT:.nixpull/trust.yaml")"
 '
 
+test_expect_success_here 'a release that bob alone tags: its release time is the tag'"'"'s date, judged by the trust in effect' '
+	git -C "$W" checkout -q -b tagged-by-bob "$rev2" &&
+	printf "waves:\n  - name: all\n" >"$W/.nixpull/rollout.yaml" &&
+	git -C "$W" add .nixpull/rollout.yaml &&
+	GIT_COMMITTER_DATE="2026-01-02T03:04:00Z" \
+	    git -C "$W" commit -q --no-gpg-sign -m "a plan, released by a tag" &&
+	REL=$(git -C "$W" rev-parse HEAD) &&
+	SIGNING_KEY=bob signed_tag "$W" rel-bob "$REL" &&
+	git -C "$W" checkout -q main &&
+	tagged=$(git -C "$W" for-each-ref --format="%(taggerdate:unix)" refs/tags/rel-bob) &&
+	test_expect_code 1 "$NIXPULL" verify -c config.yaml --repo "$W" "$REL" >out &&
+	test_grep "^rollout: \.nixpull/rollout\.yaml, released $(date -u -d "@$tagged" +%Y-%m-%dT%H:%MZ) \(the signed tag.s date\)" out
+'
+
 test_expect_success_here 'killed in the health check: inflight.json carries the trust' '
 	release v3 &&
 	rev3=$rev &&
