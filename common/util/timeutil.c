@@ -16,8 +16,11 @@ time_format_rfc3339(time_t t, char *out, size_t outlen)
 			out[0] = '\0';
 		return -1;
 	}
-	if (strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return -1;
+	/* Four digits always: strftime's %Y prints the year 504 as "504",
+	 * which no RFC 3339 reader (ours included) takes back. */
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
 	return 0;
 }
 

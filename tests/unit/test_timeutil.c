@@ -7,12 +7,18 @@ static void
 test_format(void)
 {
 	char buf[TIME_RFC3339_LEN];
+	const char *why;
+	time_t t;
 
 	T_EQ_INT(time_format_rfc3339(0, buf, sizeof(buf)), 0);
 	T_EQ_STR(buf, "1970-01-01T00:00:00Z");
 	T_EQ_INT(time_format_rfc3339(1795575600, buf, sizeof(buf)), 0);
 	T_EQ_STR(buf, "2026-11-25T03:00:00Z");
 	T_EQ_INT(time_format_rfc3339(1, buf, 5), -1);
+	/* a year below 1000 keeps four digits, and reads back (fuzz_status) */
+	T_EQ_INT(time_parse_rfc3339("0504-12-05T13:54:00Z", &t, &why), 0);
+	T_EQ_INT(time_format_rfc3339(t, buf, sizeof(buf)), 0);
+	T_EQ_STR(buf, "0504-12-05T13:54:00Z");
 }
 
 static void
