@@ -1,8 +1,9 @@
 /*
  * The agent: what lives across the cycles of one agent process (the
  * configuration, the machine, the status document as last published, the
- * fetcher).  The driver (cycle.c) runs the cycles; the steps read what
- * they need from here and report through publish.h.
+ * fetcher).  The driver (cycle.c) runs the cycles: it gives each step
+ * what it needs from here in a request and writes what the step returns
+ * into the status document (publish.h).
  */
 #ifndef NIXPULL_AGENT_H
 #define NIXPULL_AGENT_H

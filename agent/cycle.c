@@ -798,6 +798,101 @@ verify_and_deploy(struct cycle *c)
 	return o;
 }
 
+/* The reboot step's result (reboot.h) into the document: reboot_required
+ * and the reboot block, as far as the step decided them. */
+static void
+reboot_note(struct agent *a, const struct reboot_result *res)
+{
+	struct status_reboot *sr = &a->st.reboot;
+	char *p, *msg;
+
+	if (res->pending != REBOOT_PENDING_KEEP) {
+		a->st.reboot_required = res->required;
+		sr->pending = res->pending == REBOOT_PENDING_SET;
+		sr->overdue = res->overdue;
+		sr->pending_since = res->pending_since;
+		if (res->next_window >= 0)
+			sr->next_window = res->next_window;
+		set_str(&sr->reason, res->reason);
+		if (res->blocked_by || res->pending == REBOOT_PENDING_CLEAR)
+			set_str(&sr->blocked_by, res->blocked_by);
+	}
+	if (res->confirmed) {
+		sr->last_at = res->last_at;
+		set_str(&sr->last_into, res->last_into);
+		sr->last_took_ms = res->last_took_ms;
+		set_str(&sr->last_result, res->last_result);
+	}
+	if (res->checks == REBOOT_CHECKS_NONE)
+		return;
+	/* The health checks after the boot: the last reboot's result with
+	 * their failure, not an earlier one, added to it. */
+	if (sr->last_result && (p = strstr(sr->last_result, "; health "
+	    "check")) != NULL)
+		*p = '\0';
+	if (res->checks == REBOOT_CHECKS_FAILED) {
+		msg = xasprintf("%s; %s", sr->last_result ? sr->last_result :
+		    "rebooted", res->error ? res->error : "?");
+		free(sr->last_result);
+		sr->last_result = msg;
+	}
+}
+
+/* The reboot step's callback: its result so far, published before it
+ * goes on (before the reboot command, before reboot.json forgets). */
+static void
+reboot_published(void *arg, const struct reboot_result *res)
+{
+	struct agent *a = arg;
+
+	reboot_note(a, res);
+	publish(a, 1);
+}
+
+static void
+reboot_request(struct agent *a, struct reboot_request *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cfg = a->cfg;
+	q->os = a->plat.os;
+	q->required = a->st.reboot_required;
+	q->pending = a->st.reboot.pending;
+	q->publish = reboot_published;
+	q->arg = a;
+}
+
+/* At the start of a cycle: confirm a reboot, give the lock back
+ * (reboot_resume published what it found out). */
+static void
+reboot_confirm(struct agent *a)
+{
+	struct reboot_request q;
+	struct reboot_result res;
+
+	reboot_request(a, &q);
+	reboot_resume(&q, &res);
+	reboot_result_release(&res);
+}
+
+/* After a cycle: reboot now, or why not, into the document. */
+static void
+reboot(struct agent *a)
+{
+	struct reboot_request q;
+	struct reboot_result res;
+	char *was = a->st.reboot.blocked_by ?
+	    xstrdup(a->st.reboot.blocked_by) : NULL;
+
+	reboot_request(a, &q);
+	q.blocked_by = was;
+	reboot_step(&q, &res);
+	reboot_note(a, &res);
+	if (res.outcome == REBOOT_DEFERRED || res.outcome == REBOOT_FAILED)
+		publish(a, 1);
+	reboot_result_release(&res);
+	free(was);
+}
+
 /* An activation a killed agent left behind (resume.c); CYCLE_NO_CHANGE
  * when there was none, or when the next poll is to try it again. */
 static enum cycle_outcome
@@ -856,7 +951,7 @@ cycle_run(struct agent *a)
 	c.cfg = a->cfg;
 	load_status(a);
 	flush_pending(a);
-	reboot_resume(a);	/* confirm a reboot, give the lock back */
+	reboot_confirm(a);	/* confirm a reboot, give the lock back */
 	if ((o = resume(a)) != CYCLE_NO_CHANGE)
 		return o;
 	c.settled = a->st.state;
@@ -897,7 +992,7 @@ agent_cycle(struct agent *a)
 	bool stopping = a->cancel && *a->cancel;
 
 	if (o != CYCLE_INTERRUPTED && !stopping)
-		reboot_step(a);		/* reboot.h: now, or why not */
+		reboot(a);		/* reboot.h: now, or why not */
 	if (o == CYCLE_INTERRUPTED || stopping) {
 		if (o == CYCLE_INTERRUPTED)
 			a->st.state = before;

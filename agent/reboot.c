@@ -33,7 +33,6 @@
 #include "config.h"
 #include "desktop.h"
 #include "duration.h"
-#include "publish.h"
 #include "fleetlock.h"
 #include "fsutil.h"
 #include "log.h"
@@ -71,6 +70,33 @@ rstate_release(struct rstate *r)
 	free(r->boot_id);
 	free(r->failed_into);
 	memset(r, 0, sizeof(*r));
+}
+
+void
+reboot_result_init(struct reboot_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->required = -1;
+	res->next_window = -1;
+	res->last_took_ms = -1;
+}
+
+void
+reboot_result_release(struct reboot_result *res)
+{
+	free(res->reason);
+	free(res->blocked_by);
+	free(res->last_into);
+	free(res->last_result);
+	free(res->error);
+	reboot_result_init(res);
+}
+
+static void
+set_str(char **field, const char *v)
+{
+	free(*field);
+	*field = v ? xstrdup(v) : NULL;
 }
 
 static char *
@@ -214,11 +240,11 @@ booted_system(const struct config *cfg)
 }
 
 static void
-set_blocked(struct agent *a, const char *fmt, ...)
+set_blocked(struct reboot_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-set_blocked(struct agent *a, const char *fmt, ...)
+set_blocked(struct reboot_result *res, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -226,8 +252,7 @@ set_blocked(struct agent *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	free(a->st.reboot.blocked_by);
-	a->st.reboot.blocked_by = xstrdup(msg);
+	set_str(&res->blocked_by, msg);
 }
 
 static void
@@ -260,10 +285,10 @@ lock_call(const struct config *cfg, bool take, struct fleetlock_answer *ans,
 
 /* After a reboot we asked for: is the booted system the one expected? */
 static void
-confirm(struct agent *a, struct rstate *r)
+confirm(const struct reboot_request *q, struct reboot_result *res,
+    struct rstate *r)
 {
-	char *booted = booted_system(a->cfg), *bid = boot_id();
-	struct status_reboot *sr = &a->st.reboot;
+	char *booted = booted_system(q->cfg), *bid = boot_id();
 
 	if (r->boot_id && bid[0] && strcmp(r->boot_id, bid) == 0) {
 		/* Same boot: killed before the reboot, or it is under way;
@@ -272,19 +297,19 @@ confirm(struct agent *a, struct rstate *r)
 		free(bid);
 		return;
 	}
-	sr->last_at = now();
-	free(sr->last_into);
-	sr->last_into = r->into ? xstrdup(r->into) : NULL;
-	sr->last_took_ms = (int64_t)(sr->last_at - r->rebooting_at) * 1000;
-	free(sr->last_result);
+	res->confirmed = true;
+	res->last_at = now();
+	set_str(&res->last_into, r->into);
+	res->last_took_ms = (int64_t)(res->last_at - r->rebooting_at) * 1000;
+	free(res->last_result);
 	if (booted && r->into && strcmp(booted, r->into) == 0) {
-		sr->last_result = xstrdup("rebooted");
+		res->last_result = xstrdup("rebooted");
 		log_info("rebooted into %s", r->into);
 		free(r->failed_into);
 		r->failed_into = NULL;
 		r->pending_since = 0;
 	} else {
-		sr->last_result = xasprintf("booted %s instead",
+		res->last_result = xasprintf("booted %s instead",
 		    booted ? booted : "an unknown system");
 		log_warnx("rebooted into %s, not %s: not retried",
 		    booted ? booted : "an unknown system",
@@ -294,22 +319,11 @@ confirm(struct agent *a, struct rstate *r)
 	}
 	r->rebooting_at = 0;
 	r->notice_at = 0;
-	r->checks_due = a->cfg->activate.nchecks > 0;
+	r->checks_due = q->cfg->activate.nchecks > 0;
 	free(r->into);
 	r->into = NULL;
 	free(booted);
 	free(bid);
-}
-
-/* The last reboot's result without a health check failure added to it. */
-static void
-last_result_base(struct status_reboot *sr)
-{
-	char *p;
-
-	if (sr->last_result && (p = strstr(sr->last_result, "; health "
-	    "check")) != NULL)
-		*p = '\0';
 }
 
 /*
@@ -319,38 +333,36 @@ last_result_base(struct status_reboot *sr)
  * fail (run again at the next call).
  */
 static bool
-healthy_after_boot(struct agent *a)
+healthy_after_boot(const struct reboot_request *q, struct reboot_result *res)
 {
-	struct status_reboot *sr = &a->st.reboot;
-	struct spawn_result res;
+	struct spawn_result sres;
 	struct rstate r;
 	struct err e;
-	char *dir, *log, *msg;
+	char *dir, *log;
 	bool ok = true;
 
-	rstate_load(a->cfg->state_dir, &r);
+	rstate_load(q->cfg->state_dir, &r);
 	if (!r.checks_due)
 		goto out;
-	dir = xasprintf("%s/logs", a->cfg->state_dir);
+	dir = xasprintf("%s/logs", q->cfg->state_dir);
 	log = xasprintf("%s/reboot.log", dir);
 	ok = fs_mkdir_p(dir, 0700, &e) == 0 &&
-	    checks_run(a->cfg, log, &res, &e) == 0;
+	    checks_run(q->cfg, log, &sres, &e) == 0;
 	free(log);
 	free(dir);
-	last_result_base(sr);
+	res->confirming = !ok;
 	if (ok) {
 		log_info("after the reboot: health checks passed");
+		res->checks = REBOOT_CHECKS_PASSED;
 		r.checks_due = false;
-		rstate_save(a->cfg->state_dir, &r);
+		rstate_save(q->cfg->state_dir, &r);
 	} else {
 		log_warnx("after the reboot: %s (the fleet lock is kept; "
 		    "checked again next cycle)", e.msg);
-		msg = xasprintf("%s; %s", sr->last_result ?
-		    sr->last_result : "rebooted", e.msg);
-		free(sr->last_result);
-		sr->last_result = msg;
+		res->checks = REBOOT_CHECKS_FAILED;
+		set_str(&res->error, e.msg);
 	}
-	publish(a, 1);
+	q->publish(q->arg, res);
  out:
 	rstate_release(&r);
 	return ok;
@@ -365,20 +377,22 @@ healthy_after_boot(struct agent *a)
  * at the next call; lock_held survives restarts.
  */
 static void
-give_back(struct agent *a, struct rstate *r)
+give_back(const struct reboot_request *q, struct reboot_result *res,
+    struct rstate *r)
 {
 	struct fleetlock_answer ans;
 	struct err e;
 
-	if (a->cfg->reboot.fleet_lock.url == NULL || r->rebooting_at != 0 ||
+	if (q->cfg->reboot.fleet_lock.url == NULL || r->rebooting_at != 0 ||
 	    r->checks_due || (steady && !r->lock_held) || lock_down)
 		return;
-	if (lock_call(a->cfg, false, &ans, &e) == 0) {
+	if (lock_call(q->cfg, false, &ans, &e) == 0) {
 		steady = true;
+		res->released = true;
 		log_info("fleet lock: steady-state");
 		if (r->lock_held) {
 			r->lock_held = false;
-			rstate_save(a->cfg->state_dir, r);
+			rstate_save(q->cfg->state_dir, r);
 		}
 	} else {
 		lock_down = true;	/* once a cycle is enough */
@@ -387,27 +401,28 @@ give_back(struct agent *a, struct rstate *r)
 }
 
 void
-reboot_resume(struct agent *a)
+reboot_resume(const struct reboot_request *q, struct reboot_result *res)
 {
 	struct rstate r;
 
+	reboot_result_init(res);
 	lock_down = false;
 	if (!resumed) {
 		resumed = true;
-		rstate_load(a->cfg->state_dir, &r);
+		rstate_load(q->cfg->state_dir, &r);
 		if (r.rebooting_at != 0) {
-			confirm(a, &r);
+			confirm(q, res, &r);
 			/* The report first: killed in between, the next start
 			 * confirms again rather than forget the reboot. */
-			publish(a, 1);
-			rstate_save(a->cfg->state_dir, &r);
+			q->publish(q->arg, res);
+			rstate_save(q->cfg->state_dir, &r);
 		}
 		rstate_release(&r);
 	}
-	if (!healthy_after_boot(a))
+	if (!healthy_after_boot(q, res))
 		return;
-	rstate_load(a->cfg->state_dir, &r);
-	give_back(a, &r);
+	rstate_load(q->cfg->state_dir, &r);
+	give_back(q, res, &r);
 	rstate_release(&r);
 }
 
@@ -592,42 +607,43 @@ give_notice(const struct config *cfg, const char *into)
 	free(msg);
 }
 
-/* Why not now (reboot.blocked_by set), or 0 when nothing stands in the
+/* Why not now (res->blocked_by set), or 0 when nothing stands in the
  * way of the reboot but the lock. */
 static int
-wait_reason(struct agent *a, struct rstate *r, time_t t)
+wait_reason(const struct reboot_request *q, struct reboot_result *res,
+    struct rstate *r, time_t t)
 {
-	const struct config *cfg = a->cfg;
-	bool darwin = strcmp(a->plat.os, "darwin") == 0;
+	const struct config *cfg = q->cfg;
+	bool darwin = strcmp(q->os, "darwin") == 0;
 	time_t next;
 	char *who;
 	struct err e;
 
 	if (cfg->reboot.policy == REBOOT_NEVER) {
-		set_blocked(a, "policy never");
+		set_blocked(res, "policy never");
 		return -1;
 	}
 	if (reboot_window_next(cfg->reboot.windows, cfg->reboot.nwindows,
 	    cfg->reboot.tz, t, &next, &e) == -1) {
-		set_blocked(a, "window: %s", e.msg);
+		set_blocked(res, "window: %s", e.msg);
 		return -1;
 	}
-	a->st.reboot.next_window = next > t ? next : 0;
+	res->next_window = next > t ? next : 0;
 	if (next > t) {
-		set_blocked(a, "window");
+		set_blocked(res, "window");
 		r->notice_at = 0;
 		return -1;
 	}
 	if (cfg->reboot.users == USERS_WAIT && (who = darwin ?
 	    console_user() : logged_in_user(&e)) != NULL) {
-		set_blocked(a, "user %s", who);
+		set_blocked(res, "user %s", who);
 		free(who);
 		r->notice_at = 0;	/* notice again once they are gone */
 		return -1;
 	}
 	if (!darwin && cfg->reboot.inhibitors == INHIBITORS_RESPECT &&
 	    (who = block_inhibitor(&e)) != NULL) {
-		set_blocked(a, "inhibitor %s", who);
+		set_blocked(res, "inhibitor %s", who);
 		free(who);
 		return -1;
 	}
@@ -639,59 +655,62 @@ wait_reason(struct agent *a, struct rstate *r, time_t t)
 		r->notice_at = t;	/* the clock went back: start over */
 	if (r->notice_at != 0 && (uint64_t)(t - r->notice_at) * 1000 <
 	    cfg->reboot.notice_ms) {
-		set_blocked(a, "notice");
+		set_blocked(res, "notice");
 		return -1;
 	}
 	return 0;
 }
 
-/* Lock taken (or none configured), recorded, rebooted. */
+/* Lock taken (or none configured), recorded, published, rebooted. */
 static enum reboot_outcome
-reboot_now(struct agent *a, struct rstate *r, time_t t)
+reboot_now(const struct reboot_request *q, struct reboot_result *res,
+    struct rstate *r, time_t t)
 {
 	const char *nixos[] = { "systemctl", "reboot", NULL };
 	const char *darwin[] = { "shutdown", "-r", "now", NULL };
-	bool is_darwin = strcmp(a->plat.os, "darwin") == 0;
+	bool is_darwin = strcmp(q->os, "darwin") == 0;
 	struct fleetlock_answer ans;
 	struct err e;
 	bool held = r->lock_held;
 	int rc;
 
-	if (a->cfg->reboot.fleet_lock.url != NULL) {
+	if (q->cfg->reboot.fleet_lock.url != NULL) {
 		/* Recorded first: a request whose answer is lost (killed,
 		 * timed out) may still have taken the slot. */
 		r->lock_held = true;
-		rstate_save(a->cfg->state_dir, r);
+		rstate_save(q->cfg->state_dir, r);
 	}
-	if (a->cfg->reboot.fleet_lock.url != NULL &&
-	    (rc = lock_call(a->cfg, true, &ans, &e)) != 0) {
+	if (q->cfg->reboot.fleet_lock.url != NULL &&
+	    (rc = lock_call(q->cfg, true, &ans, &e)) != 0) {
 		if (rc == FLEETLOCK_REFUSED && !held)
 			r->lock_held = false;	/* the server said no */
 		if (ans.kind[0])
-			set_blocked(a, "fleet-lock %s: %s", ans.kind,
+			set_blocked(res, "fleet-lock %s: %s", ans.kind,
 			    ans.value);
 		else
-			set_blocked(a, "fleet-lock unavailable: %s", e.msg);
-		log_info("reboot deferred: %s", a->st.reboot.blocked_by);
+			set_blocked(res, "fleet-lock unavailable: %s", e.msg);
+		log_info("reboot deferred: %s", res->blocked_by);
 		return REBOOT_DEFERRED;
 	}
 	lock_down = false;	/* it answered */
 	free(r->boot_id);
 	r->boot_id = boot_id();
 	r->rebooting_at = t;
-	rstate_save(a->cfg->state_dir, r);
-	set_blocked(a, "rebooting");
-	publish(a, 1);
+	rstate_save(q->cfg->state_dir, r);
+	set_blocked(res, "rebooting");
+	/* The report before the reboot: it may be the last one. */
+	q->publish(q->arg, res);
 	log_info("rebooting into %s (%s)", r->into ? r->into : "?",
-	    a->st.reboot.reason ? a->st.reboot.reason : "?");
+	    res->reason ? res->reason : "?");
 	if (run(is_darwin ? darwin : nixos, is_darwin ? "shutdown -r now" :
 	    "systemctl reboot", &e) == 0)
 		return REBOOT_STARTED;
-	set_blocked(a, "reboot failed: %s", e.msg);
-	log_warnx("%s", a->st.reboot.blocked_by);
+	set_blocked(res, "reboot failed: %s", e.msg);
+	set_str(&res->error, e.msg);
+	log_warnx("%s", res->blocked_by);
 	r->rebooting_at = 0;
-	rstate_save(a->cfg->state_dir, r);
-	give_back(a, r);
+	rstate_save(q->cfg->state_dir, r);
+	give_back(q, res, r);
 	return REBOOT_FAILED;
 }
 
@@ -705,7 +724,8 @@ reboot_now(struct agent *a, struct rstate *r, time_t t)
  * when it may go on.
  */
 static void
-not_now(struct agent *a, struct rstate *r)
+not_now(const struct reboot_request *q, struct reboot_result *res,
+    struct rstate *r)
 {
 	char at[64];
 
@@ -715,76 +735,75 @@ not_now(struct agent *a, struct rstate *r)
 		log_info("the reboot asked for at %s did not happen and may "
 		    "not happen now: forgotten, the fleet lock goes back", at);
 		r->rebooting_at = 0;
-		rstate_save(a->cfg->state_dir, r);
+		rstate_save(q->cfg->state_dir, r);
 	}
 	if (r->lock_held)
-		give_back(a, r);
+		give_back(q, res, r);
 }
 
+/* No reboot pending: the document's pending part cleared, published first
+ * when there was one. */
 static void
-clear_pending(struct agent *a, struct rstate *r)
+clear_pending(const struct reboot_request *q, struct reboot_result *res,
+    struct rstate *r)
 {
-	struct status_reboot *sr = &a->st.reboot;
-	bool was = sr->pending || r->pending_since != 0;
+	bool was = q->pending || r->pending_since != 0;
 
-	sr->pending = false;
-	sr->overdue = false;
-	sr->pending_since = sr->next_window = 0;
-	free(sr->reason);
-	free(sr->blocked_by);
-	sr->reason = sr->blocked_by = NULL;
+	res->pending = REBOOT_PENDING_CLEAR;
+	res->overdue = false;
+	res->pending_since = res->next_window = 0;
+	free(res->reason);
+	free(res->blocked_by);
+	res->reason = res->blocked_by = NULL;
 	r->pending_since = r->notice_at = 0;
 	if (was) {
-		rstate_save(a->cfg->state_dir, r);
-		publish(a, 1);
+		rstate_save(q->cfg->state_dir, r);
+		q->publish(q->arg, res);
 	}
 }
 
 enum reboot_outcome
-reboot_step(struct agent *a)
+reboot_step(const struct reboot_request *q, struct reboot_result *res)
 {
-	struct status_reboot *sr = &a->st.reboot;
-	enum reboot_outcome o = REBOOT_DEFERRED;
-	char *booted = booted_system(a->cfg), *old;
+	char *booted = booted_system(q->cfg);
 	time_t t = now();
 	struct rstate r;
 
-	rstate_load(a->cfg->state_dir, &r);
+	reboot_result_init(res);
+	res->outcome = REBOOT_DEFERRED;
+	res->required = q->required;
+	rstate_load(q->cfg->state_dir, &r);
 	free(r.into);
-	r.into = state_resolve_system(a->cfg->activate.profile);
+	r.into = state_resolve_system(q->cfg->activate.profile);
 	if (booted && r.into && strcmp(booted, r.into) == 0)
-		a->st.reboot_required = 0;	/* it booted what it runs */
-	if (a->st.reboot_required != 1 || (r.failed_into && r.into &&
+		res->required = 0;	/* it booted what it runs */
+	if (res->required != 1 || (r.failed_into && r.into &&
 	    strcmp(r.failed_into, r.into) == 0)) {
-		clear_pending(a, &r);
-		not_now(a, &r);
-		o = REBOOT_NOT_NEEDED;
+		clear_pending(q, res, &r);
+		not_now(q, res, &r);
+		res->outcome = REBOOT_NOT_NEEDED;
 		goto out;
 	}
 	if (r.pending_since == 0)
 		r.pending_since = t;
-	sr->pending = true;
-	sr->pending_since = r.pending_since;
-	sr->overdue = t > r.pending_since && (uint64_t)(t -
-	    r.pending_since) * 1000 > a->cfg->reboot.max_defer_ms;
-	free(sr->reason);
-	sr->reason = xstrdup(reason(a->cfg, r.into, booted));
-	old = sr->blocked_by ? xstrdup(sr->blocked_by) : NULL;
-	if (wait_reason(a, &r, t) == 0)
-		o = reboot_now(a, &r, t);
-	if (o == REBOOT_DEFERRED && (old == NULL ||
-	    strcmp(old, sr->blocked_by) != 0))
-		log_info("reboot pending (%s): waiting for %s", sr->reason,
-		    sr->blocked_by);
-	if (o == REBOOT_DEFERRED)
-		not_now(a, &r);
-	if (o != REBOOT_STARTED) {	/* reboot_now published "rebooting" */
-		rstate_save(a->cfg->state_dir, &r);
-		publish(a, 1);
-	}
-	free(old);
+	res->pending = REBOOT_PENDING_SET;
+	res->pending_since = r.pending_since;
+	res->overdue = t > r.pending_since && (uint64_t)(t -
+	    r.pending_since) * 1000 > q->cfg->reboot.max_defer_ms;
+	res->reason = xstrdup(reason(q->cfg, r.into, booted));
+	if (wait_reason(q, res, &r, t) == 0)
+		res->outcome = reboot_now(q, res, &r, t);
+	if (res->outcome == REBOOT_DEFERRED && (q->blocked_by == NULL ||
+	    strcmp(q->blocked_by, res->blocked_by) != 0))
+		log_info("reboot pending (%s): waiting for %s", res->reason,
+		    res->blocked_by);
+	if (res->outcome == REBOOT_DEFERRED)
+		not_now(q, res, &r);
+	/* reboot_now published "rebooting"; the driver publishes the rest */
+	if (res->outcome != REBOOT_STARTED)
+		rstate_save(q->cfg->state_dir, &r);
  out:
 	free(booted);
 	rstate_release(&r);
-	return o;
+	return res->outcome;
 }

@@ -12,9 +12,8 @@ the fetcher's): the parts of one concern may share a private header, two
 concerns may not lean on each other.  Only a module with a P.c has parts:
 cmd.h is the commands' shared helpers, and each cmd_*.c is a command of
 its own.  Only the cycle's driver writes the status document: no file of
-agent/ but cycle.c and publish.c includes publish.h (reboot.c until its
-step returns an outcome too).  Prints one line per violation
-(file:line: what) and exits 1 if there is any.
+agent/ but cycle.c and publish.c includes publish.h.  Prints one line per
+violation (file:line: what) and exits 1 if there is any.
 """
 import os
 import re
@@ -27,9 +26,9 @@ ALLOWED = {
     "model": {"util", "trust", "transport", "model"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
-# The agent/ files that may include publish.h: the driver, the document's
-# own code, and the reboot step, which still publishes itself.
-PUBLISHERS = {"cycle.c", "publish.c", "publish.h", "reboot.c"}
+# The agent/ files that may include publish.h: the driver and the
+# document's own code.
+PUBLISHERS = {"cycle.c", "publish.c", "publish.h"}
 
 
 def sources(src):
