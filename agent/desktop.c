@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +43,24 @@ copy_value(char *dst, size_t n, const char *v, size_t len, const char *key,
 	return 0;
 }
 
+/* The string properties and where they go. */
+#define SESSION_STR(k, m) { k, offsetof(struct desktop_session, m),	\
+	sizeof(((struct desktop_session *)0)->m) }
+static const struct {
+	const char	*key;
+	size_t		 off, size;
+} session_strs[] = {
+	SESSION_STR("Id", id), SESSION_STR("Name", name),
+	SESSION_STR("Type", type), SESSION_STR("Class", cls),
+	SESSION_STR("State", state),
+};
+
 int
 desktop_parse_session(const char *text, struct desktop_session *s,
     struct err *e)
 {
 	const char *line, *eq, *v;
-	size_t len, klen, vlen;
+	size_t len, klen, vlen, i;
 	char *end;
 
 	memset(s, 0, sizeof(*s));
@@ -59,27 +72,17 @@ desktop_parse_session(const char *text, struct desktop_session *s,
 		klen = (size_t)(eq - line);
 		v = eq + 1;
 		vlen = len - klen - 1;
-#define KEY(k)	(klen == sizeof(k) - 1 && strncmp(line, k, klen) == 0)
-		if (KEY("Id")) {
-			if (copy_value(s->id, sizeof(s->id), v, vlen, "Id", e))
+		for (i = 0; i < sizeof(session_strs) / sizeof(session_strs[0]);
+		    i++)
+			if (strlen(session_strs[i].key) == klen &&
+			    strncmp(line, session_strs[i].key, klen) == 0)
+				break;
+		if (i < sizeof(session_strs) / sizeof(session_strs[0])) {
+			if (copy_value((char *)s + session_strs[i].off,
+			    session_strs[i].size, v, vlen,
+			    session_strs[i].key, e))
 				return -1;
-		} else if (KEY("Name")) {
-			if (copy_value(s->name, sizeof(s->name), v, vlen,
-			    "Name", e))
-				return -1;
-		} else if (KEY("Type")) {
-			if (copy_value(s->type, sizeof(s->type), v, vlen,
-			    "Type", e))
-				return -1;
-		} else if (KEY("Class")) {
-			if (copy_value(s->cls, sizeof(s->cls), v, vlen,
-			    "Class", e))
-				return -1;
-		} else if (KEY("State")) {
-			if (copy_value(s->state, sizeof(s->state), v, vlen,
-			    "State", e))
-				return -1;
-		} else if (KEY("User")) {
+		} else if (klen == 4 && strncmp(line, "User", 4) == 0) {
 			errno = 0;
 			if (vlen == 0 || !isdigit((unsigned char)v[0]) ||
 			    (s->uid = strtoll(v, &end, 10), errno != 0) ||
@@ -88,7 +91,6 @@ desktop_parse_session(const char *text, struct desktop_session *s,
 				    "User '%.*s'", (int)(vlen > 32 ? 32 : vlen),
 				    v);
 		}
-#undef KEY
 	}
 	return 0;
 }
