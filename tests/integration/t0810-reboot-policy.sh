@@ -12,13 +12,11 @@
 # systemctl) record every call; the clock is NIXPULL_TEST_NOW.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/e2e.sh"
+. "$TESTLIB_DIR/reboot.sh"
 e2e_init web-1
 e2e_machine 4 16GiB
 
-T0=$(date -u -d '2027-01-04 12:00' +%s)		# a Monday, noon
-DAY=86400
-WIN=$((T0 + 14 * 3600 + 600))			# Tuesday 02:10
-export NIXPULL_TEST_NOW=$T0 NIXPULL_TEST_BOOT_ID=boot-1
+reboot_clock
 
 # rcfg REBOOT_LINES: config.yaml with a reboot section.
 rcfg() {
@@ -33,12 +31,9 @@ mkdir -p reports
 WINDOW='  windows:
     - { days: "*", start: "02:00", length: 1h }
   tz: UTC'
-nreboots() { grep -c "^systemctl reboot$" "$R/calls.log" || true; }
 utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-rj() { jq -r "$1" "$S/reboot.json"; }
 # prom NAME: the sample of NAME in the Prometheus textfile.
 prom() { sed -n "s/^$1 //p" "$TEST_DIR/nixpull.prom"; }
-status_line() { "$NIXPULL" status -c config.yaml | grep "^$1"; }
 
 test_expect_success_here 'policy never: a kernel change is reported, nothing else asked' '
 	rcfg "  policy: never" &&

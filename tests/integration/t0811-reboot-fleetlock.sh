@@ -10,15 +10,11 @@
 # back at once.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/e2e.sh"
+. "$TESTLIB_DIR/reboot.sh"
 test_require python3
 e2e_init web-1
 e2e_machine 4 16GiB
-TOOL=$NIXPULL_TESTLIB/fleetlocktool
-[ -x "$TOOL" ] || bail "missing $TOOL (build tests/lib)"
-export NIXPULL_TEST_BOOT_ID=boot-1
-
-echo 0123456789abcdef0123456789abcdef >machine-id
-ID=$("$TOOL" id machine-id) || bail "no FleetLock id"
+reboot_lock_id
 echo '{"web": ["db-7"]}' >lock.json
 python3 "$TESTLIB_DIR/fleetlock_server.py" lock.port lock.json --slots 1 \
     2>lock.log &
@@ -41,9 +37,6 @@ lcfg() {
     machine_id: $TEST_DIR/machine-id
     timeout: 2s"
 }
-nreboots() { grep -c "^systemctl reboot$" "$R/calls.log" || true; }
-holders() { jq -c ".web" lock.json; }
-rj() { jq -r "$1" "$S/reboot.json"; }
 
 test_expect_success_here 'at agent start: steady-state before anything is deployed' '
 	lcfg "$URL" &&

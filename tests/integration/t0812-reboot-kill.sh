@@ -23,16 +23,12 @@
 #     server is up again.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/e2e.sh"
+. "$TESTLIB_DIR/reboot.sh"
 . "$TESTLIB_DIR/daemon.sh"
 test_require python3
 e2e_init web-1
 e2e_machine 4 16GiB
-TOOL=$NIXPULL_TESTLIB/fleetlocktool
-[ -x "$TOOL" ] || bail "missing $TOOL (build tests/lib)"
-export NIXPULL_TEST_BOOT_ID=boot-1
-
-echo 0123456789abcdef0123456789abcdef >machine-id
-ID=$("$TOOL" id machine-id) || bail "no FleetLock id"
+reboot_lock_id
 echo '{"web": []}' >lock.json
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT/
@@ -80,8 +76,6 @@ poll:
   interval: 1h
   jitter: 0s"
 
-holders() { jq -c ".web" lock.json; }
-rj() { jq -r "$1" "$S/reboot.json"; }
 # The reboots the systemctl stand-in queued (a held one that was killed
 # queued none).
 nqueued() { if [ -f "$R/reboots.log" ]; then wc -l <"$R/reboots.log"; else echo 0; fi; }

@@ -12,13 +12,11 @@
 # systemctl; the clock is NIXPULL_TEST_NOW.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/e2e.sh"
+. "$TESTLIB_DIR/reboot.sh"
 e2e_init web-1
 e2e_machine 4 16GiB
 
-T0=$(date -u -d '2027-01-04 12:00' +%s)		# a Monday, noon
-DAY=86400
-WIN=$((T0 + 14 * 3600 + 600))			# Tuesday 02:10
-export NIXPULL_TEST_NOW=$T0 NIXPULL_TEST_BOOT_ID=boot-1
+reboot_clock
 
 e2e_config "  profile: server" \
     "  profile: $R/nix/var/nix/profiles/system" "reboot:
@@ -36,7 +34,6 @@ for f in "$TESTLIB_DIR"/bin/*; do
 done
 NONOTIFY_PATH=$TEST_DIR/nonotify:${PATH//$TESTLIB_DIR\/bin:/}
 
-nreboots() { grep -c "^systemctl reboot$" "$R/calls.log" || true; }
 nnotes() { if [ -f "$R/notify.log" ]; then wc -l <"$R/notify.log"; else echo 0; fi; }
 SUMMARY="This machine reboots in 5m"
 BODY="nixpull installed a new system that needs a reboot. Save your work."

@@ -14,6 +14,7 @@
 # is not JSON) is recognised by its message and ends the same way.
 . "$NIXPULL_SRCDIR/tests/lib/lib.sh"
 . "$TESTLIB_DIR/e2e.sh"
+. "$TESTLIB_DIR/reboot.sh"
 e2e_init web-1
 e2e_machine 4 16GiB
 P=$R/nix/var/nix/profiles/system
@@ -97,9 +98,7 @@ test_expect_success_here 'nixos-rebuild switch --store-path refused: profile mov
 # ---- nixpull ---------------------------------------------------------------
 
 rm -rf "$R" && mkdir -p "$R/run"
-T0=$(date -u -d '2027-01-04 12:00' +%s)		# a Monday, noon
-WIN=$((T0 + 14 * 3600 + 600))			# Tuesday 02:10
-export NIXPULL_TEST_NOW=$T0 NIXPULL_TEST_BOOT_ID=boot-1
+reboot_clock
 
 # rcfg REBOOT_LINES: config.yaml with a health check and a reboot section.
 rcfg() {
@@ -112,10 +111,7 @@ WINDOW='  windows:
     - { days: "*", start: "02:00", length: 1h }
   tz: UTC
   notice: 0s'
-nreboots() { grep -c "^systemctl reboot$" "$R/calls.log" || true; }
 nchecks() { grep -c "^systemctl is-system-running$" "$R/calls.log" || true; }
-rj() { jq -r "$1" "$S/reboot.json"; }
-status_line() { "$NIXPULL" status -c config.yaml | grep "^$1"; }
 
 test_expect_success_here 'a system with switch inhibitors deployed and booted' '
 	rcfg "  policy: never" &&
