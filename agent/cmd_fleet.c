@@ -246,6 +246,17 @@ cmp_hostp(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
+/* The rollout view as JSON text (null without one); the caller frees. */
+static char *
+rollout_json_text(const struct fleet_waves *fw)
+{
+	json_t *o = fw ? fleet_waves_json(fw) : json_null();
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	json_decref(o);
+	return s;
+}
+
 /*
  * What the table shows, as JSON: {"hosts": {"host": <document as read>,
  * "bad": {"error": "..."}} sorted by host, "rollout": <the --rollout object>
@@ -256,7 +267,6 @@ fleet_print_json(const struct fleet *f, const struct fleet_waves *fw,
     FILE *fp)
 {
 	struct fleet_host **v = xcalloc(f->n ? f->n : 1, sizeof(*v));
-	json_t *ro;
 	char *ros;
 	size_t len;
 
@@ -285,11 +295,9 @@ fleet_print_json(const struct fleet *f, const struct fleet_waves *fw,
 		json_decref(k);
 	}
 	fputs(f->n ? "\n},\n" : "},\n", fp);
-	ro = fw ? fleet_waves_json(fw) : json_null();
-	ros = json_dumps(ro, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	ros = rollout_json_text(fw);
 	fprintf(fp, "\"rollout\": %s}\n", ros ? ros : "null");
 	free(ros);
-	json_decref(ro);
 	free(v);
 }
 
@@ -313,7 +321,6 @@ fleet_waves(const struct fleet *f)
 static void
 fleet_print_rollout(const struct fleet_waves *fw, bool json, FILE *fp)
 {
-	json_t *o;
 	char *s;
 
 	if (!json && fw == NULL)
@@ -321,11 +328,9 @@ fleet_print_rollout(const struct fleet_waves *fw, bool json, FILE *fp)
 	else if (!json)
 		fleet_waves_print(fw, fp);
 	else {
-		o = fw ? fleet_waves_json(fw) : json_null();
-		s = json_dumps(o, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		s = rollout_json_text(fw);
 		fprintf(fp, "%s\n", s ? s : "null");
 		free(s);
-		json_decref(o);
 	}
 }
 
