@@ -147,6 +147,28 @@ git_config_env(const struct build_request *rq, struct strvec *env,
 	return r;
 }
 
+/* How both nix runs of a build request go: the children's environment
+ * and Nix's git config in env, niced, bounded, cancellable, captured. */
+static int
+nix_opts(const struct build_request *rq, struct strvec *argv,
+    struct strvec *env, struct buf *out, struct spawn_opts *o,
+    struct err *e)
+{
+	childenv_init(env);
+	if (git_config_env(rq, env, e) == -1)
+		return -1;
+	memset(o, 0, sizeof(*o));
+	o->argv = (const char *const *)strvec_argv(argv);
+	o->envp = (const char *const *)strvec_argv(env);
+	o->cwd = "/";
+	o->timeout_ms = rq->timeout_ms;
+	o->nice = rq->nice;
+	o->idle_io = rq->idle_io;
+	o->cancel = rq->cancel;
+	o->capture = out;
+	return 0;
+}
+
 int
 build_run(const struct build_request *rq, struct build_result *res,
     struct err *e)
@@ -166,20 +188,9 @@ build_run(const struct build_request *rq, struct build_result *res,
 	if (unlink(res->log_path) == -1 && errno != ENOENT)
 		log_warn("%s", res->log_path);
 	build_argv(rq, outlink, &argv);
-	childenv_init(&env);
-	if (git_config_env(rq, &env, e) == -1)
+	if (nix_opts(rq, &argv, &env, &out, &o, e) == -1)
 		goto out;
-
-	memset(&o, 0, sizeof(o));
-	o.argv = (const char *const *)strvec_argv(&argv);
-	o.envp = (const char *const *)strvec_argv(&env);
-	o.cwd = "/";
 	o.log_path = res->log_path;
-	o.timeout_ms = rq->timeout_ms;
-	o.nice = rq->nice;
-	o.idle_io = rq->idle_io;
-	o.cancel = rq->cancel;
-	o.capture = &out;
 	log_info("building %s (max-jobs %d, cores %d)", rq->rev, rq->max_jobs,
 	    rq->cores);
 	if (spawn_run(&o, &res->run, e) == -1)
@@ -239,18 +250,8 @@ build_eval(const struct build_request *rq, char **path, struct err *e)
 
 	*path = NULL;
 	eval_argv(rq, &argv);
-	childenv_init(&env);
-	if (git_config_env(rq, &env, e) == -1)
+	if (nix_opts(rq, &argv, &env, &out, &o, e) == -1)
 		goto out;
-	memset(&o, 0, sizeof(o));
-	o.argv = (const char *const *)strvec_argv(&argv);
-	o.envp = (const char *const *)strvec_argv(&env);
-	o.cwd = "/";
-	o.timeout_ms = rq->timeout_ms;
-	o.nice = rq->nice;
-	o.idle_io = rq->idle_io;
-	o.cancel = rq->cancel;
-	o.capture = &out;
 	log_info("evaluating %s of %.12s (build.verify_manifest: eval)",
 	    rq->attr, rq->rev);
 	if (spawn_run(&o, &run, e) == -1)
