@@ -37,6 +37,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "platform.h"
+#include "jfield.h"
 #include "reboot.h"
 #include "reboot_window.h"
 #include "spawn.h"
@@ -63,12 +64,25 @@ static bool resumed;	/* reboot_resume confirmed a reboot already */
 static bool steady;	/* steady-state succeeded in this process */
 static bool lock_down;	/* steady-state failed in this cycle */
 
+/* reboot.json's fields, in file order (jfield.h); read leniently. */
+#define RF(k, t, m)	JF_F(k, t, struct rstate, m, 0)
+static const struct jf_field rstate_fields[] = {
+	RF("pending_since", JF_EPOCH, pending_since),
+	RF("notice_at", JF_EPOCH, notice_at),
+	RF("rebooting_at", JF_EPOCH, rebooting_at),
+	RF("into", JF_STR, into),
+	RF("boot_id", JF_STR, boot_id),
+	RF("failed_into", JF_STR, failed_into),
+	RF("checks_due", JF_BOOL, checks_due),
+	RF("lock_held", JF_BOOL, lock_held),
+};
+static const struct jf_object rstate_obj = { rstate_fields,
+	JF_NFIELDS(rstate_fields), NULL, false, NULL };
+
 static void
 rstate_release(struct rstate *r)
 {
-	free(r->into);
-	free(r->boot_id);
-	free(r->failed_into);
+	jf_release(&rstate_obj, r);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -99,71 +113,24 @@ set_str(char **field, const char *v)
 	*field = v ? xstrdup(v) : NULL;
 }
 
-static char *
-jdup(json_t *o, const char *key)
-{
-	json_t *j = json_object_get(o, key);
-
-	return json_is_string(j) ? xstrdup(json_string_value(j)) : NULL;
-}
-
-static time_t
-jtime(json_t *o, const char *key)
-{
-	json_t *j = json_object_get(o, key);
-
-	return json_is_integer(j) && json_integer_value(j) > 0 ?
-	    (time_t)json_integer_value(j) : 0;
-}
-
+/* A reboot.json that cannot be read is as none: nothing pending. */
 static void
 rstate_load(const char *state_dir, struct rstate *r)
 {
-	char *path = xasprintf("%s/%s", state_dir, REBOOT_FILE);
-	struct buf b;
 	struct err e;
-	json_t *j = NULL;
 
-	memset(r, 0, sizeof(*r));
-	if (access(path, F_OK) == 0 && fs_read_file(path, 64 * 1024, &b,
-	    &e) == 0)
-		j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-	else
-		memset(&b, 0, sizeof(b));
-	if (j != NULL && json_is_object(j)) {
-		r->pending_since = jtime(j, "pending_since");
-		r->notice_at = jtime(j, "notice_at");
-		r->rebooting_at = jtime(j, "rebooting_at");
-		r->into = jdup(j, "into");
-		r->boot_id = jdup(j, "boot_id");
-		r->failed_into = jdup(j, "failed_into");
-		r->checks_due = json_is_true(json_object_get(j, "checks_due"));
-		r->lock_held = json_is_true(json_object_get(j, "lock_held"));
-	}
-	json_decref(j);
-	buf_release(&b);
-	free(path);
+	if (state_load_file(state_dir, REBOOT_FILE, &rstate_obj, r,
+	    sizeof(*r), &e) == -1)
+		log_warnx("%s: taken as no reboot pending", e.msg);
 }
 
 static void
 rstate_save(const char *state_dir, const struct rstate *r)
 {
-	char *path = xasprintf("%s/%s", state_dir, REBOOT_FILE), *s;
-	json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s?,s:s?,s:b,s:b}",
-	    "pending_since", (json_int_t)r->pending_since,
-	    "notice_at", (json_int_t)r->notice_at,
-	    "rebooting_at", (json_int_t)r->rebooting_at,
-	    "into", r->into, "boot_id", r->boot_id,
-	    "failed_into", r->failed_into, "checks_due", r->checks_due,
-	    "lock_held", r->lock_held);
 	struct err e;
 
-	s = json_dumps(j, JSON_INDENT(2));
-	if (s == NULL || fs_write_atomic(path, s, strlen(s), 0600, &e) == -1)
-		log_warnx("%s", s ? e.msg : "reboot state: out of memory");
-	free(s);
-	json_decref(j);
-	free(path);
+	if (state_save_file(state_dir, REBOOT_FILE, &rstate_obj, r, &e) == -1)
+		log_warnx("%s", e.msg);
 }
 
 /* The clock; a test build may set it (NIXPULL_TEST_NOW, seconds). */

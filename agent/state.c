@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "fsutil.h"
+#include "jfield.h"
 #include "caps.h"
 #include "fetcher.h"
 #include "log.h"
@@ -75,143 +76,75 @@ save_json(const char *dir, const char *name, json_t *obj, struct err *e)
 }
 
 /*
- * The fields of deployed.json and inflight.json, in file order: one table
- * each drives loading, saving and releasing.  Loading is lenient (a field
- * of the wrong type reads as absent); only inflight.json has fields that
- * must be there.
+ * The fields of deployed.json, inflight.json and trust.json, in file order
+ * (jfield.h).  Read leniently: a field of the wrong type reads as absent;
+ * only inflight.json has fields that must be there, checked below.
  */
-enum sftype {
-	SF_REV,		/* char[REV_HEX]: 40 hex digits, else "" */
-	SF_STR,		/* char *, null when NULL */
-	SF_TIME,	/* time_t as an integer */
-	SF_BOOL,	/* bool */
-	SF_UINT,	/* unsigned */
-	SF_U64,		/* uint64_t, at most 2^53 (else 0) */
+#define DF(k, t, m)	JF_F(k, t, struct deployed, m, 0)
+#define IF(k, t, m)	JF_F(k, t, struct inflight, m, 0)
+#define TF(k, t, m)	JF_F(k, t, struct trust_record, m, 0)
+
+static const struct jf_field deployed_fields[] = {
+	DF("rev", JF_REV, rev),
+	DF("signer", JF_STR, signer),
+	DF("key_fingerprint", JF_STR, key_fingerprint),
+	DF("store_path", JF_STR, store_path),
+	DF("activated_at", JF_EPOCH, activated_at),
+	DF("committed_at", JF_EPOCH, committed_at),
+	DF("tofu", JF_BOOL, tofu),
 };
+static const struct jf_object deployed_obj = { deployed_fields,
+	JF_NFIELDS(deployed_fields), NULL, false, NULL };
 
-struct sfield {
-	const char	*key;
-	enum sftype	 type;
-	size_t		 off;
+static const struct jf_field inflight_fields[] = {
+	IF("rev", JF_REV, rev),
+	IF("store_path", JF_STR, store_path),
+	IF("prev_system", JF_STR, prev_system),
+	IF("signer", JF_STR, signer),
+	IF("key_fingerprint", JF_STR, key_fingerprint),
+	IF("started_at", JF_EPOCH, started_at),
+	IF("committed_at", JF_EPOCH, committed_at),
+	IF("tries", JF_UINT, tries),
+	IF("trust_repo", JF_BOOL, trust_repo),
+	IF("trust_version", JF_U64, trust_version),
+	IF("trust_allowed_signers", JF_REV, trust_allowed),
+	IF("trust_file", JF_REV, trust_file),
 };
+static const struct jf_object inflight_obj = { inflight_fields,
+	JF_NFIELDS(inflight_fields), NULL, false, NULL };
 
-#define DF(k, t, m)	{ k, t, offsetof(struct deployed, m) }
-#define IF(k, t, m)	{ k, t, offsetof(struct inflight, m) }
-#define TF(k, t, m)	{ k, t, offsetof(struct trust_record, m) }
-#define NSF(a)		(sizeof(a) / sizeof(a[0]))
-
-static const struct sfield deployed_fields[] = {
-	DF("rev", SF_REV, rev),
-	DF("signer", SF_STR, signer),
-	DF("key_fingerprint", SF_STR, key_fingerprint),
-	DF("store_path", SF_STR, store_path),
-	DF("activated_at", SF_TIME, activated_at),
-	DF("committed_at", SF_TIME, committed_at),
-	DF("tofu", SF_BOOL, tofu),
+static const struct jf_field trust_fields[] = {
+	TF("rev", JF_REV, rev),
+	TF("version", JF_U64, version),
+	TF("allowed_signers", JF_REV, allowed),
+	TF("trust_file", JF_REV, file),
 };
+static const struct jf_object trust_obj = { trust_fields,
+	JF_NFIELDS(trust_fields), NULL, false, NULL };
 
-static const struct sfield inflight_fields[] = {
-	IF("rev", SF_REV, rev),
-	IF("store_path", SF_STR, store_path),
-	IF("prev_system", SF_STR, prev_system),
-	IF("signer", SF_STR, signer),
-	IF("key_fingerprint", SF_STR, key_fingerprint),
-	IF("started_at", SF_TIME, started_at),
-	IF("committed_at", SF_TIME, committed_at),
-	IF("tries", SF_UINT, tries),
-	IF("trust_repo", SF_BOOL, trust_repo),
-	IF("trust_version", SF_U64, trust_version),
-	IF("trust_allowed_signers", SF_REV, trust_allowed),
-	IF("trust_file", SF_REV, trust_file),
-};
-
-static const struct sfield trust_fields[] = {
-	TF("rev", SF_REV, rev),
-	TF("version", SF_U64, version),
-	TF("allowed_signers", SF_REV, allowed),
-	TF("trust_file", SF_REV, file),
-};
-
-static void
-field_load(json_t *o, const struct sfield *f, void *obj)
+int
+state_load_file(const char *dir, const char *name, const struct jf_object *ob,
+    void *obj, size_t size, struct err *e)
 {
-	json_t *v = json_object_get(o, f->key);
-	void *p = (char *)obj + f->off;
-	char *rev = p;
-
-	switch (f->type) {
-	case SF_REV:
-		rev[0] = '\0';
-		if (json_is_string(v) && strlen(json_string_value(v)) == 40)
-			memcpy(rev, json_string_value(v), REV_HEX);
-		break;
-	case SF_STR:
-		*(char **)p = json_is_string(v) ?
-		    xstrdup(json_string_value(v)) : NULL;
-		break;
-	case SF_TIME:
-		*(time_t *)p = json_is_integer(v) ?
-		    (time_t)json_integer_value(v) : 0;
-		break;
-	case SF_BOOL:
-		*(bool *)p = json_is_true(v);
-		break;
-	case SF_UINT:
-		*(unsigned *)p = json_is_integer(v) ?
-		    (unsigned)json_integer_value(v) : 0;
-		break;
-	case SF_U64:
-		*(uint64_t *)p = json_is_integer(v) &&
-		    json_integer_value(v) >= 0 &&
-		    json_integer_value(v) <= (json_int_t)1 << 53 ?
-		    (uint64_t)json_integer_value(v) : 0;
-		break;
-	}
-}
-
-static json_t *
-field_save(const struct sfield *f, const void *obj)
-{
-	const void *p = (const char *)obj + f->off;
-
-	switch (f->type) {
-	case SF_REV:	return json_string(p);
-	case SF_STR:	return *(char *const *)p ?
-			    json_string(*(char *const *)p) : json_null();
-	case SF_TIME:	return json_integer(*(const time_t *)p);
-	case SF_BOOL:	return json_boolean(*(const bool *)p);
-	case SF_UINT:	return json_integer(*(const unsigned *)p);
-	case SF_U64:	return json_integer((json_int_t)*(const uint64_t *)p);
-	}
-	return json_null();
-}
-
-/* Zeroes obj, then fills it from <dir>/name: 1 read, 0 absent, -1 error. */
-static int
-fields_load(const char *dir, const char *name, const struct sfield *f,
-    size_t n, void *obj, size_t size, struct err *e)
-{
+	static const struct jf_read lenient = { JF_LENIENT, "", NULL, NULL };
 	json_t *o;
 	int r;
 
 	memset(obj, 0, size);
 	if ((r = load_json(dir, name, &o, e)) <= 0)
 		return r;
-	for (size_t i = 0; i < n; i++)
-		field_load(o, &f[i], obj);
+	jf_from_json(o, ob, &lenient, obj, e);	/* an object: cannot fail */
 	json_decref(o);
 	return 1;
 }
 
-static int
-fields_save(const char *dir, const char *name, const struct sfield *f,
-    size_t n, const void *obj, struct err *e)
+int
+state_save_file(const char *dir, const char *name, const struct jf_object *ob,
+    const void *obj, struct err *e)
 {
-	json_t *o = json_object();
+	json_t *o = jf_to_json(ob, obj);
 	int r;
 
-	for (size_t i = 0; i < n; i++)
-		json_object_set_new(o, f[i].key, field_save(&f[i], obj));
 	r = save_json(dir, name, o, e);
 	json_decref(o);
 	return r;
@@ -219,18 +152,16 @@ fields_save(const char *dir, const char *name, const struct sfield *f,
 
 /* Frees the strings and zeroes obj. */
 static void
-fields_release(const struct sfield *f, size_t n, void *obj, size_t size)
+fields_release(const struct jf_object *ob, void *obj, size_t size)
 {
-	for (size_t i = 0; i < n; i++)
-		if (f[i].type == SF_STR)
-			free(*(char **)(void *)((char *)obj + f[i].off));
+	jf_release(ob, obj);
 	memset(obj, 0, size);
 }
 
 void
 deployed_release(struct deployed *d)
 {
-	fields_release(deployed_fields, NSF(deployed_fields), d, sizeof(*d));
+	fields_release(&deployed_obj, d, sizeof(*d));
 }
 
 int
@@ -238,16 +169,15 @@ state_load_deployed(const char *dir, struct deployed *d, struct err *e)
 {
 	int r;
 
-	r = fields_load(dir, "deployed.json", deployed_fields,
-	    NSF(deployed_fields), d, sizeof(*d), e);
+	r = state_load_file(dir, "deployed.json", &deployed_obj, d,
+	    sizeof(*d), e);
 	return r < 0 ? r : 0;
 }
 
 int
 state_save_deployed(const char *dir, const struct deployed *d, struct err *e)
 {
-	return fields_save(dir, "deployed.json", deployed_fields,
-	    NSF(deployed_fields), d, e);
+	return state_save_file(dir, "deployed.json", &deployed_obj, d, e);
 }
 
 int
@@ -255,8 +185,7 @@ state_load_trust(const char *dir, struct trust_record *t, struct err *e)
 {
 	int r;
 
-	r = fields_load(dir, "trust.json", trust_fields, NSF(trust_fields), t,
-	    sizeof(*t), e);
+	r = state_load_file(dir, "trust.json", &trust_obj, t, sizeof(*t), e);
 	return r < 0 ? r : 0;
 }
 
@@ -264,8 +193,7 @@ int
 state_save_trust(const char *dir, const struct trust_record *t,
     struct err *e)
 {
-	return fields_save(dir, "trust.json", trust_fields, NSF(trust_fields),
-	    t, e);
+	return state_save_file(dir, "trust.json", &trust_obj, t, e);
 }
 
 void
@@ -346,7 +274,7 @@ trust_record_inflight(const char *dir, const struct inflight *f)
 void
 inflight_release(struct inflight *f)
 {
-	fields_release(inflight_fields, NSF(inflight_fields), f, sizeof(*f));
+	fields_release(&inflight_obj, f, sizeof(*f));
 }
 
 int
@@ -354,8 +282,8 @@ state_load_inflight(const char *dir, struct inflight *f, struct err *e)
 {
 	int r;
 
-	r = fields_load(dir, "inflight.json", inflight_fields,
-	    NSF(inflight_fields), f, sizeof(*f), e);
+	r = state_load_file(dir, "inflight.json", &inflight_obj, f,
+	    sizeof(*f), e);
 	if (r <= 0)
 		return r;
 	if (f->rev[0] == '\0' || f->store_path == NULL) {
@@ -369,8 +297,7 @@ state_load_inflight(const char *dir, struct inflight *f, struct err *e)
 int
 state_save_inflight(const char *dir, const struct inflight *f, struct err *e)
 {
-	return fields_save(dir, "inflight.json", inflight_fields,
-	    NSF(inflight_fields), f, e);
+	return state_save_file(dir, "inflight.json", &inflight_obj, f, e);
 }
 
 static int

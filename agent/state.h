@@ -14,12 +14,25 @@
 #define NIXPULL_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "err.h"
 #include "rev.h"
 
+struct jf_object;
+
+/*
+ * One state file, <dir>/name, described by a field table (jfield.h): obj
+ * (size bytes) zeroed, then filled leniently from the file, a field that
+ * does not fit left zero.  1 read, 0 absent, -1 unreadable or not a JSON
+ * object (named in e).  Saving writes it atomically, mode 0600.
+ */
+int	state_load_file(const char *dir, const char *name,
+	    const struct jf_object *ob, void *obj, size_t size, struct err *e);
+int	state_save_file(const char *dir, const char *name,
+	    const struct jf_object *ob, const void *obj, struct err *e);
 
 struct deployed {
 	char	 rev[REV_HEX];	/* "" when none on record */

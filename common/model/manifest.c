@@ -2,12 +2,15 @@
  * The signed system manifest (manifest.h), parsed strictly with jansson
  * from bytes the fetcher read out of the release's tree.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
+#include "buf.h"
+#include "jfield.h"
 #include "manifest.h"
 
 static const char nix32[] = "0123456789abcdfghijklmnpqrsvwxyz";
@@ -128,53 +131,55 @@ host_ok(const char *s, size_t len)
 }
 
 static int
-parse_size(const char *name, const char *host, json_t *v, uint64_t *out,
-    struct err *e)
+decode_path(const char *s, void *member)
 {
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return err_set(e, "%s: systems.'%s'.narSize: not a size",
-		    name, host);
-	*out = (uint64_t)json_integer_value(v);
+	if (!manifest_store_path_ok(s))
+		return -1;
+	*(char **)member = xstrdup(s);
 	return 0;
 }
 
-/* One entry: "path" and "narHash" required, "narSize" optional. */
+static int
+decode_hash(const char *s, void *member)
+{
+	return manifest_hash_decode(s, member);
+}
+
+/* An entry (jfield.h): "path" and "narHash" required, "narSize" optional,
+ * nothing else. */
+static const struct jf_field system_fields[] = {
+	{ .key = "path", .type = JF_STRFN, .flags = JF_REQUIRED,
+	  .off = offsetof(struct manifest_system, path),
+	  .decode = decode_path, .why = "not a store path" },
+	{ .key = "narHash", .type = JF_STRFN, .flags = JF_REQUIRED,
+	  .off = offsetof(struct manifest_system, nar_hash),
+	  .decode = decode_hash,
+	  .why = "not a sha256 hash ('sha256:…' or 'sha256-…')" },
+	{ .key = "narSize", .type = JF_U64,
+	  .off = offsetof(struct manifest_system, nar_size),
+	  .why = "not a size" },
+};
+static const struct jf_object system_obj = { system_fields,
+	JF_NFIELDS(system_fields), NULL, true, "needs 'path' and 'narHash'" };
+
+/* "NAME: systems.'web1'.narSize: not a size" */
+static int
+entry_err(struct err *e, const char *path, const char *what, void *name)
+{
+	return err_set(e, "%s: %s: %s", (const char *)name, path, what);
+}
+
 static int
 parse_system(const char *name, const char *host, json_t *obj,
     struct manifest_system *sys, struct err *e)
 {
-	const char *k, *s;
-	json_t *v;
+	char prefix[16 + MAX_HOST_NAME];
+	struct jf_read how = { JF_STRICT, prefix, entry_err, (void *)name };
 
 	if (!json_is_object(obj))
 		return err_set(e, "%s: systems.'%s': not an object", name, host);
-	json_object_foreach(obj, k, v) {
-		if (strcmp(k, "narSize") == 0) {
-			if (parse_size(name, host, v, &sys->nar_size, e) == -1)
-				return -1;
-			continue;
-		}
-		if (strcmp(k, "path") != 0 && strcmp(k, "narHash") != 0)
-			return err_set(e, "%s: systems.'%s': unknown key '%.64s'",
-			    name, host, k);
-		if (!json_is_string(v) || strlen(s = json_string_value(v)) !=
-		    json_string_length(v))
-			return err_set(e, "%s: systems.'%s'.%s: not a string",
-			    name, host, k);
-		if (strcmp(k, "path") == 0 && !manifest_store_path_ok(s))
-			return err_set(e, "%s: systems.'%s'.path: not a store "
-			    "path", name, host);
-		if (strcmp(k, "narHash") == 0 &&
-		    manifest_hash_decode(s, sys->nar_hash) == -1)
-			return err_set(e, "%s: systems.'%s'.narHash: not a "
-			    "sha256 hash ('sha256:…' or 'sha256-…')", name, host);
-		if (strcmp(k, "path") == 0 && (sys->path = strdup(s)) == NULL)
-			return err_set(e, "%s: out of memory", name);
-	}
-	if (sys->path == NULL || json_object_get(obj, "narHash") == NULL)
-		return err_set(e, "%s: systems.'%s': needs 'path' and "
-		    "'narHash'", name, host);
-	return 0;
+	snprintf(prefix, sizeof(prefix), "systems.'%s'", host);
+	return jf_from_json(obj, &system_obj, &how, sys, e);
 }
 
 static int
