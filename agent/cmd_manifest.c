@@ -49,7 +49,7 @@ struct mf_host {
 	char		*name;
 	const char	*os;		/* "linux" (NixOS) or "darwin" */
 	char		*path;
-	char		*nar_hash;	/* as nix-store --query --hash */
+	unsigned char	 nar_hash[MANIFEST_HASH_LEN];
 	uint64_t	 nar_size;
 };
 
@@ -315,7 +315,6 @@ hash_all(struct mf_ctx *c)
 {
 	struct buf hashes = BUF_INIT(MAX_NIX_OUTPUT);
 	struct buf sizes = BUF_INIT(MAX_NIX_OUTPUT);
-	unsigned char h[MANIFEST_HASH_LEN];
 	char *hp, *sp, *hl, *sl, *end;
 	int r = -1;
 
@@ -328,14 +327,13 @@ hash_all(struct mf_ctx *c)
 		hl = strsep(&hp, "\n");
 		sl = strsep(&sp, "\n");
 		if (hl == NULL || sl == NULL ||
-		    manifest_hash_decode(hl, h) == -1 ||
+		    manifest_hash_decode(hl, c->h[i].nar_hash) == -1 ||
 		    (c->h[i].nar_size = strtoull(sl, &end, 10)) == 0 ||
 		    *end != '\0') {
 			err_set(&c->err, "nix-store --query: unexpected output "
 			    "for %s", c->h[i].path);
 			goto out;
 		}
-		c->h[i].nar_hash = xstrdup(hl);
 	}
 	r = 0;
  out:
@@ -363,25 +361,22 @@ copy_to(struct mf_ctx *c, const char *url)
 
 /* ---- the manifest ----------------------------------------------------- */
 
+/* The manifest's text, through manifest.c's own table. */
 static char *
 manifest_text(const struct mf_ctx *c)
 {
-	json_t *root = json_object(), *systems = json_object(), *s;
+	struct manifest_system *sys = xcalloc(c->n + 1, sizeof(*sys));
+	struct manifest m = { sys, c->n };
 	char *text;
 
-	json_object_set_new(root, "version", json_integer(1));
-	for (size_t i = 0; i < c->n; i++) {
-		s = json_object();
-		json_object_set_new(s, "path", json_string(c->h[i].path));
-		json_object_set_new(s, "narHash",
-		    json_string(c->h[i].nar_hash));
-		json_object_set_new(s, "narSize",
-		    json_integer((json_int_t)c->h[i].nar_size));
-		json_object_set_new(systems, c->h[i].name, s);
+	for (size_t i = 0; i < c->n; i++) {	/* borrowed, not freed */
+		sys[i].host = c->h[i].name;
+		sys[i].path = c->h[i].path;
+		memcpy(sys[i].nar_hash, c->h[i].nar_hash, MANIFEST_HASH_LEN);
+		sys[i].nar_size = c->h[i].nar_size;
 	}
-	json_object_set_new(root, "systems", systems);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
+	text = manifest_format(&m);
+	free(sys);
 	return text;
 }
 
@@ -390,10 +385,11 @@ static int
 write_manifest(struct mf_ctx *c, const char *path)
 {
 	struct manifest m;
-	char *text = manifest_text(c), *body, *dir, *slash;
+	char *body = manifest_text(c), *dir, *slash;
 	int r = -1;
 
-	body = xasprintf("%s\n", text ? text : "");
+	if (body == NULL)
+		return err_set(&c->err, "%s: cannot encode the manifest", path);
 	if (manifest_parse(&m, path, body, strlen(body), &c->err) == -1)
 		goto out;
 	manifest_release(&m);
@@ -413,7 +409,6 @@ write_manifest(struct mf_ctx *c, const char *path)
 		r = fs_write_atomic(path, body, strlen(body), 0644, &c->err);
  out:
 	free(body);
-	free(text);
 	return r;
 }
 
@@ -464,7 +459,6 @@ ctx_release(struct mf_ctx *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->h[i].name);
 		free(c->h[i].path);
-		free(c->h[i].nar_hash);
 	}
 	free(c->h);
 	free(c->ref);

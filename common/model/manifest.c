@@ -145,15 +145,31 @@ decode_hash(const char *s, void *member)
 	return manifest_hash_decode(s, member);
 }
 
+static json_t *
+encode_path(const void *member)
+{
+	return json_string(*(char *const *)member);
+}
+
+static json_t *
+encode_hash(const void *member)
+{
+	char text[MANIFEST_HASH_TEXT];
+
+	manifest_hash_format(member, text);
+	return json_string(text);
+}
+
 /* An entry (jfield.h): "path" and "narHash" required, "narSize" optional,
  * nothing else. */
 static const struct jf_field system_fields[] = {
 	{ .key = "path", .type = JF_STRFN, .flags = JF_REQUIRED,
 	  .off = offsetof(struct manifest_system, path),
-	  .decode = decode_path, .why = "not a store path" },
+	  .decode = decode_path, .encode = encode_path,
+	  .why = "not a store path" },
 	{ .key = "narHash", .type = JF_STRFN, .flags = JF_REQUIRED,
 	  .off = offsetof(struct manifest_system, nar_hash),
-	  .decode = decode_hash,
+	  .decode = decode_hash, .encode = encode_hash,
 	  .why = "not a sha256 hash ('sha256:…' or 'sha256-…')" },
 	{ .key = "narSize", .type = JF_U64,
 	  .off = offsetof(struct manifest_system, nar_size),
@@ -278,4 +294,24 @@ manifest_find(const struct manifest *m, const char *host)
 		if (strcmp(m->systems[i].host, host) == 0)
 			return &m->systems[i];
 	return NULL;
+}
+
+char *
+manifest_format(const struct manifest *m)
+{
+	json_t *root = json_object(), *systems = json_object();
+	char *text, *body;
+
+	json_object_set_new(root, "version", json_integer(1));
+	for (size_t i = 0; i < m->nsystems; i++)
+		json_object_set_new(systems, m->systems[i].host,
+		    jf_to_json(&system_obj, &m->systems[i]));
+	json_object_set_new(root, "systems", systems);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (text == NULL)
+		return NULL;
+	body = xasprintf("%s\n", text);
+	free(text);
+	return body;
 }

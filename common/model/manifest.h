@@ -50,6 +50,9 @@ struct manifest {
 int	 manifest_parse(struct manifest *m, const char *name, const char *text,
 	    size_t len, struct err *e);
 void	 manifest_release(struct manifest *m);
+/* The document for m, as manifest_parse reads it back ("\n" ended;
+ * freed by the caller), or NULL when out of memory. */
+char	*manifest_format(const struct manifest *m);
 /* The entry for host, or NULL. */
 const struct manifest_system *manifest_find(const struct manifest *m,
 	    const char *host);

@@ -92,7 +92,7 @@ w_field(const struct jf_field *f, const void *base)
 	case JF_NAMED:	return w_named(f, p);
 	case JF_OBJ:	return jf_to_json(f->sub, base);
 	case JF_VERSION: return json_integer((json_int_t)f->max);
-	case JF_STRFN:	break;		/* read only */
+	case JF_STRFN:	return f->encode ? f->encode(p) : json_null();
 	}
 	return json_null();
 }

@@ -53,7 +53,8 @@ enum jf_type {
 	JF_EPOCH,	/* time_t as integer seconds */
 	JF_ENUM,	/* unsigned: names[v], read from names[first..count) */
 	JF_NAMED,	/* int64_t[count]: {names[i]: v} for each v >= 0 */
-	JF_STRFN,	/* a string decoded by decode() into the member */
+	JF_STRFN,	/* a string decoded by decode() into the member,
+			   written by encode() (NULL: null) */
 	JF_OBJ,		/* a nested object: sub, null unless sub->present */
 	JF_VERSION,	/* no member: the integer max, which must be there */
 };
@@ -75,6 +76,7 @@ struct jf_field {
 	const struct jf_object *sub;	/* JF_OBJ */
 	/* JF_STRFN: 0, or -1 when s is not acceptable */
 	int		(*decode)(const char *s, void *member);
+	json_t		*(*encode)(const void *member);
 	/* the whole message for a bad or missing value, instead of the
 	 * codec's own ("not a store path") */
 	const char	*why;

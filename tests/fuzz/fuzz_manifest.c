@@ -3,7 +3,8 @@
  * the bytes a release's .nixpull/systems.json holds).  Whatever parses
  * must keep its invariants: at most MAX_MANIFEST_SYSTEMS entries, each
  * with a host, a well-formed store path, and a hash that prints and reads
- * back the same.  Seeds: tests/corpus/manifest/{good,bad}.
+ * back the same; and what parses prints (manifest_format, the same field
+ * table) and parses back the same.  Seeds: tests/corpus/manifest/{good,bad}.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,7 +49,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (manifest_parse(&m, "systems.json", (const char *)data, size,
 	    &e) == 0) {
+		struct manifest m2;
+		char *t1 = manifest_format(&m), *t2;
+
 		check(&m);
+		if (t1 == NULL || manifest_parse(&m2, "again", t1, strlen(t1),
+		    &e) != 0)
+			abort();
+		t2 = manifest_format(&m2);
+		if (t2 == NULL || strcmp(t1, t2) != 0)
+			abort();
+		free(t1);
+		free(t2);
+		manifest_release(&m2);
 		manifest_release(&m);
 	} else if (strncmp(e.msg, "systems.json", 12) != 0)
 		abort();	/* every error names the file */

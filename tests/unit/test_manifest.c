@@ -92,6 +92,31 @@ test_example(void)
 	manifest_release(&m);	/* twice is harmless */
 }
 
+/* What manifest_format prints, manifest_parse reads back the same. */
+static void
+test_format(void)
+{
+	struct manifest m, m2;
+	struct err e;
+	char *t, *t2;
+
+	T_EQ_INT(parse(&m, "{\"version\": 1, \"systems\": {\"web1\": "
+	    "{\"path\": \"" PATH1 "\", \"narHash\": \"" SRI "\", "
+	    "\"narSize\": 120}}}", &e), 0);
+	T_OK((t = manifest_format(&m)) != NULL);
+	T_CONTAINS(t, "\"version\": 1");
+	T_CONTAINS(t, "\"path\": \"" PATH1 "\"");
+	T_CONTAINS(t, "\"narHash\": \"" NIX32 "\"");	/* nix32 form */
+	T_CONTAINS(t, "\"narSize\": 120");
+	T_EQ_INT(manifest_parse(&m2, "again", t, strlen(t), &e), 0);
+	T_OK((t2 = manifest_format(&m2)) != NULL);
+	T_EQ_STR(t2, t);
+	free(t);
+	free(t2);
+	manifest_release(&m);
+	manifest_release(&m2);
+}
+
 static void
 test_errors(void)
 {
@@ -193,6 +218,7 @@ main(void)
 	test_hashes();
 	test_paths();
 	test_example();
+	test_format();
 	test_errors();
 	test_caps();
 	test_corpus();
