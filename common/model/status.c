@@ -1,7 +1,7 @@
 /*
- * The status document, schema 1, to and from JSON with jansson.  Building
- * goes through json_* constructors only (no hand-written escaping); parsing
- * ignores unknown fields and is strict about the types of known ones.
+ * The status document, schema 1, to and from JSON: its field table below,
+ * through the one codec (jfield.h), read strictly.  Unknown fields are
+ * ignored; known ones must have the right type and an allowed value.
  */
 #include <stddef.h>
 #include <stdio.h>
