@@ -20,6 +20,7 @@
 #define REV_A	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define REV_B	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define REV_C	"cccccccccccccccccccccccccccccccccccccccc"
+#define REV_A_UPPER	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static char tmpdir[] = "/tmp/nixpull-test-state.XXXXXX";
 
@@ -95,6 +96,19 @@ test_deployed(void)
 	T_EQ_INT(state_load_deployed(tmpdir, &got, &e), 0);
 	T_EQ_STR(got.rev, "");
 	T_OK(got.store_path == NULL);
+	deployed_release(&got);
+
+	/* 40 characters but not hex digits is no rev either; a wrong type
+	 * or a negative time reads as unset, the rest is kept. */
+	put("deployed.json", "{\"rev\": \"" REV_A_UPPER "\", "
+	    "\"signer\": \"bob\", \"activated_at\": -5, "
+	    "\"committed_at\": \"1690000000\", \"tofu\": \"true\"}");
+	T_EQ_INT(state_load_deployed(tmpdir, &got, &e), 0);
+	T_EQ_STR(got.rev, "");
+	T_EQ_STR(got.signer, "bob");
+	T_EQ_INT(got.activated_at, 0);
+	T_EQ_INT(got.committed_at, 0);
+	T_OK(!got.tofu);
 	deployed_release(&got);
 
 	put("deployed.json", "{\"rev\": ");
