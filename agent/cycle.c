@@ -847,6 +847,7 @@ reboot_published(void *arg, const struct reboot_result *res)
 
 	reboot_note(a, res);
 	publish(a, 1);
+	a->reboot_reported = true;
 }
 
 static void
@@ -856,7 +857,6 @@ reboot_request(struct agent *a, struct reboot_request *q)
 	q->cfg = a->cfg;
 	q->os = a->plat.os;
 	q->required = a->st.reboot_required;
-	q->pending = a->st.reboot.pending;
 	q->publish = reboot_published;
 	q->arg = a;
 }
@@ -880,17 +880,19 @@ reboot(struct agent *a)
 {
 	struct reboot_request q;
 	struct reboot_result res;
-	char *was = a->st.reboot.blocked_by ?
-	    xstrdup(a->st.reboot.blocked_by) : NULL;
+	bool shown = a->st.reboot.pending;
 
 	reboot_request(a, &q);
-	q.blocked_by = was;
+	a->reboot_reported = false;
 	reboot_step(&q, &res);
 	reboot_note(a, &res);
-	if (res.outcome == REBOOT_DEFERRED || res.outcome == REBOOT_FAILED)
+	/* Deferred or failed: the driver publishes.  A pending reboot the
+	 * document showed and the step cleared without publishing (its own
+	 * reboot.json had none): published here. */
+	if (res.outcome == REBOOT_DEFERRED || res.outcome == REBOOT_FAILED ||
+	    (shown && !a->st.reboot.pending && !a->reboot_reported))
 		publish(a, 1);
 	reboot_result_release(&res);
-	free(was);
 }
 
 /* An activation a killed agent left behind (resume.c); CYCLE_NO_CHANGE

@@ -58,6 +58,8 @@ struct rstate {
 	char	*failed_into;	/* came back on another system: no retry */
 	bool	 checks_due;	/* checks before steady-state */
 	bool	 lock_held;	/* pre-reboot sent, no steady-state since */
+	char	*waiting_for;	/* what the pending reboot was last logged
+				   to wait for */
 };
 
 static bool resumed;	/* reboot_resume confirmed a reboot already */
@@ -75,6 +77,7 @@ static const struct jf_field rstate_fields[] = {
 	RF("failed_into", JF_STR, failed_into),
 	RF("checks_due", JF_BOOL, checks_due),
 	RF("lock_held", JF_BOOL, lock_held),
+	RF("waiting_for", JF_STR, waiting_for),
 };
 static const struct jf_object rstate_obj = { rstate_fields,
 	JF_NFIELDS(rstate_fields), NULL, false, NULL };
@@ -714,7 +717,7 @@ static void
 clear_pending(const struct reboot_request *q, struct reboot_result *res,
     struct rstate *r)
 {
-	bool was = q->pending || r->pending_since != 0;
+	bool was = r->pending_since != 0;
 
 	res->pending = REBOOT_PENDING_CLEAR;
 	res->overdue = false;
@@ -723,6 +726,8 @@ clear_pending(const struct reboot_request *q, struct reboot_result *res,
 	free(res->blocked_by);
 	res->reason = res->blocked_by = NULL;
 	r->pending_since = r->notice_at = 0;
+	free(r->waiting_for);
+	r->waiting_for = NULL;
 	if (was) {
 		rstate_save(q->cfg->state_dir, r);
 		q->publish(q->arg, res);
@@ -760,10 +765,13 @@ reboot_step(const struct reboot_request *q, struct reboot_result *res)
 	res->reason = xstrdup(reason(q->cfg, r.into, booted));
 	if (wait_reason(q, res, &r, t) == 0)
 		res->outcome = reboot_now(q, res, &r, t);
-	if (res->outcome == REBOOT_DEFERRED && (q->blocked_by == NULL ||
-	    strcmp(q->blocked_by, res->blocked_by) != 0))
+	/* Logged when what it waits for changes, not every cycle. */
+	if (res->outcome == REBOOT_DEFERRED && (r.waiting_for == NULL ||
+	    strcmp(r.waiting_for, res->blocked_by) != 0)) {
 		log_info("reboot pending (%s): waiting for %s", res->reason,
 		    res->blocked_by);
+		set_str(&r.waiting_for, res->blocked_by);
+	}
 	if (res->outcome == REBOOT_DEFERRED)
 		not_now(q, res, &r);
 	/* reboot_now published "rebooting"; the driver publishes the rest */

@@ -72,12 +72,10 @@ struct reboot_result {
 struct reboot_request {
 	const struct config *cfg;
 	const char	*os;		/* the machine's: "linux", "darwin" */
-	/* For reboot_step, what the driver last reported: */
-	int		 required;	/* reboot_required: -1, 0, 1 */
-	bool		 pending;	/* a reboot pending */
-	const char	*blocked_by;	/* what it waited for (the driver's
-					   copy, for the log to note a change;
-					   NULL) */
+	/* For reboot_step: whether the system activated last needs a
+	 * reboot (the activation's finding, as the driver keeps it):
+	 * -1 unknown, 0, 1 */
+	int		 required;
 	/*
 	 * The driver's: res so far into the status document, published.
 	 * Called where the report must come before what the step does next.

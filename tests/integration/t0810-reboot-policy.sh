@@ -91,6 +91,17 @@ test_expect_success 'inside the window, someone logged in: deferred, the user na
 	test "$(nreboots)" = 0
 '
 
+# What the reboot waits for is logged when it changes, not at every start
+# (each `once` is a new process; reboot.json remembers what was logged).
+test_expect_success 'what a pending reboot waits for: logged once per change, across restarts' '
+	test "$(grep -c "reboot pending (kernel): waiting for window$" "$TEST_DIR/once.log")" = 1 &&
+	test "$(grep -c "reboot pending (kernel): waiting for user alice$" "$TEST_DIR/once.log")" = 1 &&
+	test "$(rj .waiting_for)" = "user alice" &&
+	NIXPULL_TEST_NOW=$WIN test_expect_code 0 once &&
+	test "$(st .reboot.blocked_by)" = "user alice" &&
+	test "$(grep -c "reboot pending (kernel): waiting for user alice$" "$TEST_DIR/once.log")" = 1
+'
+
 test_expect_success 'a greeter alone is nobody; users: ignore asks nobody' '
 	jq ".[0:1]" "$R/sessions.json" >"$R/s.json" &&
 	mv "$R/s.json" "$R/sessions.json" &&
