@@ -136,33 +136,66 @@ struct rd {
 };
 
 static int
+vfail(struct rd *rd, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int
+vfail(struct rd *rd, const char *path, const char *fmt, va_list ap)
+{
+	char what[sizeof(rd->e->msg)];
+
+	if (rd->how->mode == JF_LENIENT)
+		return -1;
+	vsnprintf(what, sizeof(what), fmt, ap);
+	if (rd->how->errfn != NULL)
+		return rd->how->errfn(rd->e, path, what, rd->how->arg);
+	return err_set(rd->e, "'%s': %s", path, what);
+}
+
+static int
 fail(struct rd *rd, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
 fail(struct rd *rd, const char *path, const char *fmt, ...)
 {
-	char what[sizeof(rd->e->msg)];
 	va_list ap;
+	int r;
 
-	if (rd->how->mode == JF_LENIENT)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	r = vfail(rd, path, fmt, ap);
 	va_end(ap);
-	if (rd->how->errfn != NULL)
-		return rd->how->errfn(rd->e, path, what, rd->how->arg);
-	return err_set(rd->e, "'%s': %s", path, what);
+	return r;
 }
 
-/* A value present but not accepted: the field's own message, or ours. */
+/* A value of field f present but not accepted: the field's own message
+ * (f->why) if it has one, else ours. */
+static int
+reject(struct rd *rd, const struct jf_field *f, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+reject(struct rd *rd, const struct jf_field *f, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (f->why != NULL)
+		return fail(rd, path, "%s", f->why);
+	va_start(ap, fmt);
+	r = vfail(rd, path, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* A value of the wrong JSON type. */
 static int
 bad(struct rd *rd, const struct jf_field *f, const char *path,
     const char *want, const json_t *j)
 {
-	if (f->why != NULL)
-		return fail(rd, path, "%s", f->why);
-	return fail(rd, path, "expected %s, got %s", want, jf_json_type(j));
+	return reject(rd, f, path, "expected %s, got %s", want,
+	    jf_json_type(j));
 }
 
 static int64_t
@@ -186,9 +219,7 @@ r_int(struct rd *rd, const struct jf_field *f, const char *path,
 	if (!json_is_integer(j))
 		return bad(rd, f, path, "an integer", j);
 	if (json_integer_value(j) < 0 || json_integer_value(j) > int_max(f)) {
-		if (f->why != NULL)
-			return fail(rd, path, "%s", f->why);
-		return fail(rd, path, "%lld out of range",
+		return reject(rd, f, path, "%lld out of range",
 		    (long long)json_integer_value(j));
 	}
 	*v = json_integer_value(j);
@@ -204,8 +235,7 @@ r_string(struct rd *rd, const struct jf_field *f, const char *path,
 		return bad(rd, f, path, "a string", j);
 	*s = json_string_value(j);
 	if (strlen(*s) != json_string_length(j))
-		return f->why ? fail(rd, path, "%s", f->why) :
-		    fail(rd, path, "contains a NUL character");
+		return reject(rd, f, path, "contains a NUL character");
 	return 0;
 }
 
@@ -255,8 +285,7 @@ r_enum(struct rd *rd, const struct jf_field *f, const char *path,
 			return 0;
 		}
 	}
-	return f->why ? fail(rd, path, "%s", f->why) :
-	    fail(rd, path, "unknown value '%s'", s);
+	return reject(rd, f, path, "unknown value '%s'", s);
 }
 
 /* One present, non-null value of a plain field into its member. */
@@ -280,8 +309,7 @@ r_value(struct rd *rd, const struct jf_field *f, const char *path,
 		if (r_string(rd, f, path, j, &s) == -1)
 			return -1;
 		if (*s != '\0' && !rev_valid(s, strlen(s)))
-			return f->why ? fail(rd, path, "%s", f->why) :
-			    fail(rd, path, "not a revision: '%.64s'", s);
+			return reject(rd, f, path, "not a revision: '%.64s'", s);
 		memcpy(p, s, strlen(s) + 1);
 		return 0;
 	case JF_BOOL:
@@ -316,8 +344,7 @@ r_value(struct rd *rd, const struct jf_field *f, const char *path,
 		if (!json_is_string(j))
 			return bad(rd, f, path, "an RFC 3339 time string", j);
 		if (time_parse_rfc3339(json_string_value(j), &t, &why) == -1)
-			return f->why ? fail(rd, path, "%s", f->why) :
-			    fail(rd, path, "%s: '%s'", why,
+			return reject(rd, f, path, "%s: '%s'", why,
 			    json_string_value(j));
 		*(time_t *)p = t;
 		return 0;
@@ -329,8 +356,7 @@ r_value(struct rd *rd, const struct jf_field *f, const char *path,
 		if (r_string(rd, f, path, j, &s) == -1)
 			return -1;
 		if (f->decode(s, p) == -1)
-			return f->why ? fail(rd, path, "%s", f->why) :
-			    fail(rd, path, "not acceptable: '%.64s'", s);
+			return reject(rd, f, path, "not acceptable: '%.64s'", s);
 		return 0;
 	case JF_OBJ:
 	case JF_VERSION:
@@ -344,13 +370,11 @@ r_version(struct rd *rd, const struct jf_field *f, const char *path,
     const json_t *j)
 {
 	if (j == NULL)
-		return f->why ? fail(rd, path, "%s", f->why) :
-		    fail(rd, path, "missing");
+		return reject(rd, f, path, "missing");
 	if (!json_is_integer(j))
 		return bad(rd, f, path, "an integer", j);
 	if (json_integer_value(j) != f->max)
-		return f->why ? fail(rd, path, "%s", f->why) :
-		    fail(rd, path, "unsupported version %lld",
+		return reject(rd, f, path, "unsupported version %lld",
 		    (long long)json_integer_value(j));
 	return 0;
 }
