@@ -79,8 +79,7 @@ static const struct jf_field rstate_fields[] = {
 	RF("lock_held", JF_BOOL, lock_held),
 	RF("waiting_for", JF_STR, waiting_for),
 };
-static const struct jf_object rstate_obj = { rstate_fields,
-	JF_NFIELDS(rstate_fields), NULL, false, NULL };
+static const struct jf_object rstate_obj = { JF_TABLE(rstate_fields) };
 
 static void
 rstate_release(struct rstate *r)

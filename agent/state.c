@@ -93,8 +93,7 @@ static const struct jf_field deployed_fields[] = {
 	DF("committed_at", JF_EPOCH, committed_at),
 	DF("tofu", JF_BOOL, tofu),
 };
-static const struct jf_object deployed_obj = { deployed_fields,
-	JF_NFIELDS(deployed_fields), NULL, false, NULL };
+static const struct jf_object deployed_obj = { JF_TABLE(deployed_fields) };
 
 static const struct jf_field inflight_fields[] = {
 	IF("rev", JF_REV, rev),
@@ -110,8 +109,7 @@ static const struct jf_field inflight_fields[] = {
 	IF("trust_allowed_signers", JF_REV, trust_allowed),
 	IF("trust_file", JF_REV, trust_file),
 };
-static const struct jf_object inflight_obj = { inflight_fields,
-	JF_NFIELDS(inflight_fields), NULL, false, NULL };
+static const struct jf_object inflight_obj = { JF_TABLE(inflight_fields) };
 
 static const struct jf_field trust_fields[] = {
 	TF("rev", JF_REV, rev),
@@ -119,8 +117,7 @@ static const struct jf_field trust_fields[] = {
 	TF("allowed_signers", JF_REV, allowed),
 	TF("trust_file", JF_REV, file),
 };
-static const struct jf_object trust_obj = { trust_fields,
-	JF_NFIELDS(trust_fields), NULL, false, NULL };
+static const struct jf_object trust_obj = { JF_TABLE(trust_fields) };
 
 int
 state_load_file(const char *dir, const char *name, const struct jf_object *ob,

@@ -175,8 +175,8 @@ static const struct jf_field system_fields[] = {
 	  .off = offsetof(struct manifest_system, nar_size),
 	  .why = "not a size" },
 };
-static const struct jf_object system_obj = { system_fields,
-	JF_NFIELDS(system_fields), NULL, true, "needs 'path' and 'narHash'" };
+static const struct jf_object system_obj = { JF_TABLE(system_fields),
+	.closed = true, .missing = "needs 'path' and 'narHash'" };
 
 /* "NAME: systems.'web1'.narSize: not a size" */
 static int

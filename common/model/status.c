@@ -108,9 +108,6 @@ _Static_assert(sizeof(enum status_state) == sizeof(unsigned) &&
 #define F(k, t, m)	JF_F(k, t, S, m, 0)
 #define REQ(k, t, m)	JF_F(k, t, S, m, JF_REQUIRED)
 #define SMALL(k, m)	JF_N(k, JF_INT, S, m, 1 << 20)
-#define OBJECT(name, fields, present) \
-	static const struct jf_object name = { fields, \
-	    JF_NFIELDS(fields), present, false, NULL }
 
 static bool
 deployed_present(const void *p)
@@ -165,13 +162,15 @@ static const struct jf_field deployed_fields[] = {
 	F("committed_at", JF_TIME, deployed.committed_at),
 	F("source", JF_STR, deployed.source),
 };
-OBJECT(deployed_obj, deployed_fields, deployed_present);
+static const struct jf_object deployed_obj = { JF_TABLE(deployed_fields),
+	.present = deployed_present };
 
 static const struct jf_field tip_fields[] = {
 	REQ("rev", JF_STR, tip.rev),
 	F("seen_at", JF_TIME, tip.seen_at),
 };
-OBJECT(tip_obj, tip_fields, tip_present);
+static const struct jf_object tip_obj = { JF_TABLE(tip_fields),
+	.present = tip_present };
 
 static const struct jf_field attempt_fields[] = {
 	F("rev", JF_STR, last_attempt.rev),
@@ -194,7 +193,8 @@ static const struct jf_field attempt_fields[] = {
 	SMALL("evaluations", last_attempt.evaluations),
 	F("substituted_bytes", JF_I64, last_attempt.substituted_bytes),
 };
-OBJECT(attempt_obj, attempt_fields, attempt_present);
+static const struct jf_object attempt_obj = { JF_TABLE(attempt_fields),
+	.present = attempt_present };
 
 static const struct jf_field reboot_last_fields[] = {
 	F("at", JF_TIME, reboot.last_at),
@@ -202,7 +202,8 @@ static const struct jf_field reboot_last_fields[] = {
 	F("took_ms", JF_I64, reboot.last_took_ms),
 	F("result", JF_STR, reboot.last_result),
 };
-OBJECT(reboot_last_obj, reboot_last_fields, reboot_last_present);
+static const struct jf_object reboot_last_obj = { JF_TABLE(reboot_last_fields),
+	.present = reboot_last_present };
 
 static const struct jf_field reboot_fields[] = {
 	F("pending", JF_BOOL, reboot.pending),
@@ -213,7 +214,8 @@ static const struct jf_field reboot_fields[] = {
 	F("overdue", JF_BOOL, reboot.overdue),
 	JF_O("last", reboot_last_obj),
 };
-OBJECT(reboot_obj, reboot_fields, reboot_present);
+static const struct jf_object reboot_obj = { JF_TABLE(reboot_fields),
+	.present = reboot_present };
 
 static const struct jf_field rollout_fields[] = {
 	F("release", JF_STR, rollout.release),
@@ -223,14 +225,16 @@ static const struct jf_field rollout_fields[] = {
 	F("halted_by", JF_STR, rollout.halted_by),
 	F("fleet_error", JF_STR, rollout.fleet_error),
 };
-OBJECT(rollout_obj, rollout_fields, rollout_present);
+static const struct jf_object rollout_obj = { JF_TABLE(rollout_fields),
+	.present = rollout_present };
 
 static const struct jf_field trust_fields[] = {
 	F("version", JF_I64, trust.version),
 	F("expires_at", JF_TIME, trust.expires_at),
 	F("expired", JF_BOOL, trust.expired),
 };
-OBJECT(trust_obj, trust_fields, trust_present);
+static const struct jf_object trust_obj = { JF_TABLE(trust_fields),
+	.present = trust_present };
 
 static const struct jf_field system_fields[] = {
 	F("os", JF_STR, system.os),
@@ -240,7 +244,7 @@ static const struct jf_field system_fields[] = {
 	F("on_battery", JF_TRI, system.on_battery),
 	F("nix_version", JF_STR, system.nix_version),
 };
-OBJECT(system_obj, system_fields, NULL);
+static const struct jf_object system_obj = { JF_TABLE(system_fields) };
 
 static const struct jf_field top_fields[] = {
 	{ .key = "schema", .type = JF_VERSION, .max = STATUS_SCHEMA },
@@ -261,8 +265,7 @@ static const struct jf_field top_fields[] = {
 	JF_O("system", system_obj),
 	F("next_poll_at", JF_TIME, next_poll_at),
 };
-static const struct jf_object status_obj = { top_fields,
-	JF_NFIELDS(top_fields), NULL, false, NULL };
+static const struct jf_object status_obj = { JF_TABLE(top_fields) };
 
 /* ---- to and from JSON ------------------------------------------------- */
 

@@ -94,6 +94,8 @@ struct jf_object {
 };
 
 #define JF_NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
+/* An object's table: { JF_TABLE(fields), .present = ..., ... } */
+#define JF_TABLE(a)	.fields = (a), .n = JF_NFIELDS(a)
 
 /* A plain field of member m of type T. */
 #define JF_F(k, t, T, m, fl) \

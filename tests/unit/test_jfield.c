@@ -62,8 +62,8 @@ static const struct jf_field sub_fields[] = {
 	D("note", JF_STR, sub.note, JF_REQUIRED),
 	JF_N("n", JF_INT, struct doc, sub.n, 9),
 };
-static const struct jf_object sub_obj = { sub_fields,
-	JF_NFIELDS(sub_fields), sub_present, false, NULL };
+static const struct jf_object sub_obj = { JF_TABLE(sub_fields),
+	.present = sub_present };
 
 static const struct jf_field fields[] = {
 	{ .key = "v", .type = JF_VERSION, .max = 2 },
@@ -85,10 +85,9 @@ static const struct jf_field fields[] = {
 	  .decode = decode_code, .why = "not a code" },
 	JF_O("sub", sub_obj),
 };
-static const struct jf_object doc_obj = { fields, JF_NFIELDS(fields),
-	NULL, false, NULL };
-static const struct jf_object closed_obj = { fields, JF_NFIELDS(fields),
-	NULL, true, "needs a name" };
+static const struct jf_object doc_obj = { JF_TABLE(fields) };
+static const struct jf_object closed_obj = { JF_TABLE(fields),
+	.closed = true, .missing = "needs a name" };
 
 static const struct jf_read strict = { JF_STRICT, "", NULL, NULL };
 static const struct jf_read lenient = { JF_LENIENT, "", NULL, NULL };
