@@ -27,8 +27,6 @@ struct agent {
 	bool		 nix_probed;
 	struct status	 st;		/* the document as last published */
 	bool		 st_loaded;
-	bool		 reboot_reported;	/* by the reboot step's
-						   callback, this call */
 	time_t		 next_poll_at;	/* set by the daemon, for the status */
 	void		(*phase_hook)(const char *phase); /* e.g. sd_notify */
 	struct fetcher	 fetcher;	/* poll, fetch, select, verify */

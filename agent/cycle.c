@@ -847,7 +847,6 @@ reboot_published(void *arg, const struct reboot_result *res)
 
 	reboot_note(a, res);
 	publish(a, 1);
-	a->reboot_reported = true;
 }
 
 static void
@@ -880,17 +879,17 @@ reboot(struct agent *a)
 {
 	struct reboot_request q;
 	struct reboot_result res;
-	bool shown = a->st.reboot.pending;
+	bool stale;
 
 	reboot_request(a, &q);
-	a->reboot_reported = false;
 	reboot_step(&q, &res);
+	/* The document still shows a pending reboot (the step's callback
+	 * did not clear it: its own reboot.json had none) but the step
+	 * cleared: published here, as deferred and failed are. */
+	stale = a->st.reboot.pending && res.pending == REBOOT_PENDING_CLEAR;
 	reboot_note(a, &res);
-	/* Deferred or failed: the driver publishes.  A pending reboot the
-	 * document showed and the step cleared without publishing (its own
-	 * reboot.json had none): published here. */
 	if (res.outcome == REBOOT_DEFERRED || res.outcome == REBOOT_FAILED ||
-	    (shown && !a->st.reboot.pending && !a->reboot_reported))
+	    stale)
 		publish(a, 1);
 	reboot_result_release(&res);
 }
