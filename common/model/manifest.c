@@ -240,8 +240,10 @@ parse_top(struct manifest *m, const char *name, json_t *root, struct err *e)
 		if (strcmp(k, "version") != 0 && strcmp(k, "systems") != 0)
 			return err_set(e, "%s: unknown key '%.64s'", name, k);
 	ver = json_object_get(root, "version");
-	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
-		return err_set(e, "%s: version: must be 1", name);
+	if (!json_is_integer(ver) ||
+	    json_integer_value(ver) != MANIFEST_VERSION)
+		return err_set(e, "%s: version: must be %d", name,
+		    MANIFEST_VERSION);
 	if ((sys = json_object_get(root, "systems")) == NULL)
 		return err_set(e, "%s: no 'systems'", name);
 	return parse_systems(m, name, sys, e);
@@ -302,7 +304,8 @@ manifest_format(const struct manifest *m)
 	json_t *root = json_object(), *systems = json_object();
 	char *text, *body;
 
-	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "version",
+	    json_integer(MANIFEST_VERSION));
 	for (size_t i = 0; i < m->nsystems; i++)
 		json_object_set_new(systems, m->systems[i].host,
 		    jf_to_json(&system_obj, &m->systems[i]));

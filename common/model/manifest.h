@@ -31,6 +31,7 @@
 #include "err.h"
 
 #define MANIFEST_DEFAULT_PATH	".nixpull/systems.json"
+#define MANIFEST_VERSION	1	/* "version": read and written */
 #define MANIFEST_HASH_LEN	32	/* sha256 */
 #define MANIFEST_STORE_DIR	"/nix/store/"
 
